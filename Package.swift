@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, lowest first: OVSDB → VSwitch → OVSVirt → ovsvirt, and CLibvirt → Libvirt, CLibXML2 → VirtXML.
+// A lower layer never imports a higher one (see ../shared/design.md).
+let package = Package(
+  name: "ovsvirt",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "ovsvirt", targets: ["ovsvirt"]),
+    .library(name: "OVSDB", targets: ["OVSDB"]),
+    .library(name: "VSwitch", targets: ["VSwitch"]),
+    .library(name: "Libvirt", targets: ["Libvirt"]),
+    .library(name: "VirtXML", targets: ["VirtXML"]),
+    .library(name: "OVSVirt", targets: ["OVSVirt"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+  ],
+  targets: [
+    .target(
+      name: "OVSDB",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]
+    ),
+    .target(name: "VSwitch", dependencies: ["OVSDB"]),
+    .systemLibrary(
+      name: "CLibvirt",
+      pkgConfig: "libvirt",
+      providers: [.apt(["libvirt-dev"])]
+    ),
+    .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+    .systemLibrary(
+      name: "CLibXML2",
+      pkgConfig: "libxml-2.0",
+      providers: [.apt(["libxml2-dev"])]
+    ),
+    .target(name: "VirtXML", dependencies: ["CLibXML2"]),
+    .target(
+      name: "OVSVirt",
+      dependencies: [
+        "OVSDB", "VSwitch", "Libvirt", "VirtXML",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "ovsvirt",
+      dependencies: [
+        "OVSVirt", "OVSDB", "VSwitch", "Libvirt",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(
+      name: "TestSupport",
+      dependencies: ["OVSDB", "OVSVirt"],
+      path: "Tests/TestSupport"
+    ),
+    .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"]),
+    .testTarget(name: "VSwitchTests", dependencies: ["VSwitch"]),
+    .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "TestSupport"]),
+    .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
+    .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "TestSupport"]),
+  ]
+)

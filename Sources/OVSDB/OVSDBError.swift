@@ -1,0 +1,33 @@
+/// Everything that can go wrong talking to an OVSDB server. Messages name what failed and, where
+/// there is one, the fix.
+public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The remote string is not `unix:PATH` or `tcp:HOST:PORT`.
+  case invalidEndpoint(String)
+  /// The socket could not be opened.
+  case connectionFailed(endpoint: String, reason: String)
+  /// The server sent bytes that are not JSON-RPC as RFC 7047 defines it; the connection is reset.
+  case protocolViolation(String)
+  /// The server answered a request with a JSON-RPC error.
+  case rpcError(method: String, error: JSON)
+  /// No answer within the call's timeout.
+  case timedOut(method: String, seconds: Double)
+  /// The connection closed (by either side) before the answer arrived.
+  case connectionClosed(method: String?)
+
+  public var description: String {
+    switch self {
+    case .invalidEndpoint(let s):
+      return "invalid OVSDB remote '\(s)': use unix:/path/to/db.sock or tcp:HOST:PORT"
+    case .connectionFailed(let endpoint, let reason):
+      return "cannot connect to OVSDB at \(endpoint): \(reason) (is ovsdb-server running? try `ovsvirt sandbox`)"
+    case .protocolViolation(let what):
+      return "OVSDB protocol violation: \(what)"
+    case .rpcError(let method, let error):
+      return "OVSDB \(method) failed: \(error)"
+    case .timedOut(let method, let seconds):
+      return "OVSDB \(method) got no answer within \(seconds)s"
+    case .connectionClosed(let method):
+      return method.map { "OVSDB connection closed before \($0) was answered" } ?? "OVSDB connection closed"
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// One JSON-RPC session with an OVSDB server over a stream socket.
+public final class RPCConnection: Sendable {
+  public let endpoint: Endpoint
+  /// Server-initiated notifications in arrival order; finishes when the connection closes.
+  public let notifications: AsyncStream<RPCNotification>
+
+  private let channel: any Channel
+  private let nextID = NIOLockedValueBox<Int64>(0)
+
+  /// Largest message accepted from the server; a bigger one resets the connection.
+  public static let defaultMaxMessageBytes = 256 << 20
+
+  private init(endpoint: Endpoint, channel: any Channel, notifications: AsyncStream<RPCNotification>) {
+    self.endpoint = endpoint
+    self.channel = channel
+    self.notifications = notifications
+  }
+
+  /// Opens a connection; fails with `OVSDBError.connectionFailed` naming the endpoint.
+  public static func connect(
+    to endpoint: Endpoint,
+    timeout: Duration = .seconds(10),
+    maxMessageBytes: Int = defaultMaxMessageBytes,
+    group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+  ) async throws -> RPCConnection {
+    let (stream, continuation) = AsyncStream.makeStream(of: RPCNotification.self)
+    let bootstrap = ClientBootstrap(group: group)
+      .connectTimeout(TimeAmount(timeout))
+      .channelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(RPCFrameDecoder(maxMessageBytes: maxMessageBytes)))
+          try channel.pipeline.syncOperations.addHandler(RPCHandler(notifications: continuation))
+        }
+      }
+    do {
+      let channel: any Channel
+      switch endpoint {
+      case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+      case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+      }
+      return RPCConnection(endpoint: endpoint, channel: channel, notifications: stream)
+    } catch {
+      continuation.finish()
+      throw OVSDBError.connectionFailed(endpoint: endpoint.description, reason: "\(error)")
+    }
+  }
+
+  /// Sends `method(params)` and waits for its result. A JSON-RPC error from the server is thrown as
+  /// `OVSDBError.rpcError`; no answer within `timeout` as `OVSDBError.timedOut`.
+  public func call(_ method: String, _ params: [JSON] = [], timeout: Duration? = .seconds(60)) async throws -> JSON {
+    let id = nextID.withLockedValue { value in
+      value += 1
+      return value
+    }
+    let promise = channel.eventLoop.makePromise(of: JSON.self)
+    let call = PendingCall(id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
+    channel.writeAndFlush(call).whenFailure { _ in
+      promise.fail(OVSDBError.connectionClosed(method: method))
+    }
+    return try await promise.futureResult.get()
+  }
+
+  public var isActive: Bool { channel.isActive }
+
+  /// Closes the socket; pending calls fail with `connectionClosed`.
+  public func close() async {
+    try? await channel.close()
+  }
+}
+
+extension TimeAmount {
+  init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+  }
+}

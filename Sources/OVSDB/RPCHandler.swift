@@ -1,0 +1,106 @@
+import NIOCore
+
+/// A request travelling down the pipeline together with the promise its answer completes.
+struct PendingCall {
+  var id: Int64
+  var method: String
+  var params: [JSON]
+  var timeout: TimeAmount?
+  var promise: EventLoopPromise<JSON>
+}
+
+/// A server-to-client notification (`update`, `update2`, `update3`, `locked`, `stolen`, …).
+public struct RPCNotification: Sendable, Equatable {
+  public var method: String
+  public var params: [JSON]
+}
+
+/// Matches responses to calls by id, answers the server's `echo`, and forwards notifications.
+/// Lives on the channel's event loop; all state is confined to it.
+final class RPCHandler: ChannelDuplexHandler {
+  typealias InboundIn = RPCMessage
+  typealias OutboundIn = PendingCall
+  typealias OutboundOut = ByteBuffer
+
+  private struct Waiting {
+    var method: String
+    var promise: EventLoopPromise<JSON>
+    var timer: Scheduled<Void>?
+  }
+
+  private var waiting: [Int64: Waiting] = [:]
+  private let notifications: AsyncStream<RPCNotification>.Continuation
+
+  init(notifications: AsyncStream<RPCNotification>.Continuation) {
+    self.notifications = notifications
+  }
+
+  func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    let call = unwrapOutboundIn(data)
+    let id = call.id
+    var timer: Scheduled<Void>? = nil
+    if let timeout = call.timeout {
+      let method = call.method
+      timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+        self?.complete(id, with: .failure(OVSDBError.timedOut(method: method, seconds: Double(timeout.nanoseconds) / 1e9)))
+      }
+    }
+    waiting[id] = Waiting(method: call.method, promise: call.promise, timer: timer)
+    let bytes = RPCMessage.request(id: .int(id), method: call.method, params: call.params).encoded()
+    let written = context.eventLoop.makePromise(of: Void.self)
+    written.futureResult.assumeIsolated().whenFailure { [weak self] _ in
+      self?.complete(id, with: .failure(OVSDBError.connectionClosed(method: call.method)))
+    }
+    written.futureResult.cascade(to: promise)
+    context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: written)
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .response(let id, let result, let error):
+      guard case .int(let n) = id, let entry = waiting[n] else {
+        // A late answer to a call that already timed out: nothing waits for it any more.
+        return
+      }
+      if error.isNull {
+        complete(n, with: .success(result))
+      } else {
+        complete(n, with: .failure(OVSDBError.rpcError(method: entry.method, error: error)))
+      }
+    case .request(let id, let method, let params):
+      // RFC 7047 §4.1.11: the server may probe us with echo; anything else we do not serve.
+      let reply: RPCMessage =
+        method == "echo"
+        ? .response(id: id, result: .array(params), error: .null)
+        : .response(id: id, result: .null, error: .string("unknown method \(method)"))
+      context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.encoded())), promise: nil)
+    case .notification(let method, let params):
+      notifications.yield(RPCNotification(method: method, params: params))
+    }
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: Error) {
+    // A malformed message leaves the stream position unknown: fail everything and reset.
+    let failure = error as? OVSDBError ?? .protocolViolation("\(error)")
+    failAll(failure)
+    context.close(promise: nil)
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    failAll(nil)
+    notifications.finish()
+    context.fireChannelInactive()
+  }
+
+  private func failAll(_ error: OVSDBError?) {
+    for (id, entry) in waiting {
+      complete(id, with: .failure(error ?? .connectionClosed(method: entry.method)))
+    }
+  }
+
+  private func complete(_ id: Int64, with result: Result<JSON, Error>) {
+    guard let entry = waiting.removeValue(forKey: id) else { return }
+    entry.timer?.cancel()
+    entry.promise.completeWith(result)
+  }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs a helper program to completion with posix_spawn + waitpid (Foundation's Process relies on a
+/// run loop and a SIGCHLD monitor that do not fit a short-lived async CLI). Output goes to a file,
+/// not a pipe: a daemon started with `--detach` may keep inherited descriptors open, and reading a
+/// pipe to EOF would then hang.
+enum CommandRunner {
+  static func run(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], outputFile: String
+  ) throws(SandboxError) {
+    let command = ([executable] + arguments).joined(separator: " ")
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for pointer in argv { free(pointer) }
+      for pointer in envp { free(pointer) }
+    }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else {
+      throw SandboxError.commandFailed(command: command, status: -1, output: String(cString: strerror(spawned)))
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
+    let exited = status & 0x7F == 0
+    let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    guard code == 0 else {
+      let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+      throw SandboxError.commandFailed(
+        command: command, status: code, output: output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+  }
+}

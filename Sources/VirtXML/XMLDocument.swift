@@ -1,0 +1,77 @@
+import CLibXML2
+
+/// A parsed XML document owned by Swift; the libxml2 tree is freed exactly once, in `deinit`.
+/// Not Sendable: a libxml2 tree must not be touched from two threads at once.
+public final class XMLTree {
+  let document: xmlDocPtr
+
+  /// Parses `text` without touching the network or expanding external entities.
+  public init(_ text: String) throws(XMLError) {
+    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+    let parsed: xmlDocPtr? = text.withCString { cString in
+      xmlReadMemory(cString, Int32(text.utf8.count), "domain.xml", "UTF-8", options)
+    }
+    guard let parsed else {
+      let detail = xmlGetLastError().flatMap { $0.pointee.message }.map { String(cString: $0) } ?? "not well-formed"
+      throw XMLError("invalid XML: \(detail.trimmingTrailingNewline())")
+    }
+    document = parsed
+  }
+
+  deinit {
+    xmlFreeDoc(document)
+  }
+
+  /// The root element.
+  public var root: XMLElement? {
+    xmlDocGetRootElement(document).map { XMLElement(node: $0, tree: self) }
+  }
+
+  /// The document as text, with the XML declaration omitted (libvirt neither needs nor emits one).
+  public func serialized() -> String {
+    guard let rootNode = xmlDocGetRootElement(document) else { return "" }
+    guard let buffer = xmlBufferCreate() else { return "" }
+    defer { xmlBufferFree(buffer) }
+    _ = xmlNodeDump(buffer, document, rootNode, 0, 0)
+    guard let content = xmlBufferContent(buffer) else { return "" }
+    return String(cString: content)
+  }
+}
+
+/// An element inside an `XMLTree`; keeps the tree alive while it is used.
+public struct XMLElement {
+  let node: xmlNodePtr
+  let tree: XMLTree
+
+  public var name: String { node.pointee.name.map { String(cString: $0) } ?? "" }
+
+  public func attribute(_ name: String) -> String? {
+    guard let value = xmlGetProp(node, name) else { return nil }
+    defer { ovsvirt_xml_free(value) }
+    return String(cString: value)
+  }
+
+  /// Child elements, optionally only those called `name`, in document order.
+  public func children(named name: String? = nil) -> [XMLElement] {
+    var result: [XMLElement] = []
+    var child = node.pointee.children
+    while let current = child {
+      if current.pointee.type == XML_ELEMENT_NODE {
+        let element = XMLElement(node: current, tree: tree)
+        if name == nil || element.name == name { result.append(element) }
+      }
+      child = current.pointee.next
+    }
+    return result
+  }
+
+  public func firstChild(named name: String) -> XMLElement? { children(named: name).first }
+}
+
+extension String {
+  func trimmingTrailingNewline() -> String {
+    var s = self
+    while s.last == "\n" { s.removeLast() }
+    return s
+  }
+}
