@@ -36,6 +36,7 @@ public struct JSONFrameScanner: Sendable {
     var i = from
     let count = buffer.count
     while i < count {
+      if let start = messageStart, i - start >= maxMessageBytes { throw .messageTooLarge(limit: maxMessageBytes) }
       let byte = buffer[i]
       if inString {
         if escaped {
@@ -76,7 +77,6 @@ public struct JSONFrameScanner: Sendable {
         guard depth > 0 else { throw .notAnObject(byte: byte) }
       }
       i += 1
-      if let start = messageStart, i - start > maxMessageBytes { throw .messageTooLarge(limit: maxMessageBytes) }
     }
     return nil
   }

@@ -8,10 +8,13 @@ import Foundation
 /// run loop and a SIGCHLD monitor that do not fit a short-lived async CLI). Output goes to a file,
 /// not a pipe: a daemon started with `--detach` may keep inherited descriptors open, and reading a
 /// pipe to EOF would then hang.
-enum CommandRunner {
-  static func run(
+public enum CommandRunner {
+  /// Runs `executable` with `arguments` (plus `environment` over ours), stdout and stderr both into
+  /// `outputFile`, and returns that output. A non-zero exit throws `SandboxError.commandFailed`.
+  @discardableResult
+  public static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], outputFile: String
-  ) throws(SandboxError) {
+  ) throws(SandboxError) -> String {
     let command = ([executable] + arguments).joined(separator: " ")
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -19,6 +22,19 @@ enum CommandRunner {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    // The calling thread (a Swift concurrency or NIO thread) blocks most signals, and a spawned
+    // child inherits that mask: a daemon started that way would ignore SIGTERM forever.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
+    var allSignals = sigset_t()
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
     let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -28,7 +44,7 @@ enum CommandRunner {
       for pointer in envp { free(pointer) }
     }
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard spawned == 0 else {
       throw SandboxError.commandFailed(command: command, status: -1, output: String(cString: strerror(spawned)))
     }
@@ -37,10 +53,11 @@ enum CommandRunner {
     // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
     let exited = status & 0x7F == 0
     let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
     guard code == 0 else {
-      let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
       throw SandboxError.commandFailed(
         command: command, status: code, output: output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
+    return output
   }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import OVSVirt
+import Testing
+import TestSupport
+
+/// Proves the environment scripts/test builds is the one later issues rely on: libvirtd plugs a real
+/// (tiny, TCG) VM's tap into the private OVS that the tests control, with the VLAN it was given.
+@Suite struct TestEnvironmentTests {
+  @Test func libvirtPlugsVMsIntoThePrivateOVS() async throws {
+    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
+    let remote = try Integration.environment("OVSVIRT_TEST_DB")
+    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
+      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
+    }
+    let virsh = try Integration.program("virsh")
+    let vsctl = try Integration.program("ovs-vsctl")
+    _ = try Integration.program("qemu-system-x86_64")
+    let dir = try TemporaryDirectory.make("vm")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    @discardableResult
+    func run(_ program: String, _ args: [String]) throws -> String {
+      try CommandRunner.run(program, args, outputFile: dir + "/out")
+    }
+    let bridge = "envbr\(getpid() % 10000)"
+    let name = "ovsvirt-test-env-\(getpid())"
+    try run(vsctl, ["--db=\(remote)", "--timeout=20", "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge, "datapath_type=netdev"])
+    defer { _ = try? run(vsctl, ["--db=\(remote)", "--timeout=20", "--if-exists", "del-br", bridge]) }
+    let xml = """
+      <domain type='qemu'>
+        <name>\(name)</name>
+        <memory unit='MiB'>64</memory>
+        <vcpu>1</vcpu>
+        <os><type arch='x86_64' machine='pc'>hvm</type></os>
+        <devices>
+          <emulator>/usr/bin/qemu-system-x86_64</emulator>
+          <interface type='bridge'>
+            <mac address='52:54:00:0e:00:01'/>
+            <source bridge='\(bridge)'/>
+            <vlan><tag id='140'/></vlan>
+            <virtualport type='openvswitch'/>
+            <model type='e1000'/>
+          </interface>
+        </devices>
+      </domain>
+      """
+    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
+    try run(virsh, ["-c", uri, "create", dir + "/vm.xml"])
+    defer { _ = try? run(virsh, ["-c", uri, "destroy", name]) }
+    let ports = try run(vsctl, ["--db=\(remote)", "list-ports", bridge]).split(separator: "\n").map(String.init)
+    #expect(ports.count == 1)
+    let tap = try #require(ports.first)
+    #expect(try run(vsctl, ["--db=\(remote)", "get", "Port", tap, "tag"]) == "140\n")
+    let mac = try run(vsctl, ["--db=\(remote)", "get", "Interface", tap, "external_ids:attached-mac"])
+    #expect(mac.contains("52:54:00:0e:00:01"))
+  }
+}
