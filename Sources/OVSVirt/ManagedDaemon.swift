@@ -59,4 +59,17 @@ public enum ProcessTable {
     guard comm == program.prefix(15) else { return false }
     return state != "Z" && state != "X"
   }
+
+  /// Any live ovs-vswitchd (ours or not) sharing this process's network namespace.
+  static func otherVSwitchdInOurNetworkNamespace() -> pid_t? {
+    let fm = FileManager.default
+    guard let ours = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/ns/net"),
+      let entries = try? fm.contentsOfDirectory(atPath: "/proc")
+    else { return nil }
+    for entry in entries {
+      guard let pid = pid_t(entry), isRunning(pid, program: "ovs-vswitchd") else { continue }
+      if (try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")) == ours { return pid }
+    }
+    return nil
+  }
 }

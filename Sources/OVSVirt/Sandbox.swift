@@ -17,6 +17,10 @@ public struct Sandbox: Sendable {
   }
 
   public let directory: String
+  /// Network namespace ovs-vswitchd runs in (created if missing, deleted by `stop` if we created it);
+  /// nil means the caller's own. Two ovs-vswitchd using the netdev datapath cannot share a
+  /// namespace: each needs the `ovs-netdev` device for itself.
+  public let networkNamespace: String?
   public var databaseFile: String { directory + "/conf.db" }
   public var socketPath: String { directory + "/db.sock" }
   /// The `--db` value for ovsvirt (and `ovs-vsctl --db=`).
@@ -27,10 +31,14 @@ public struct Sandbox: Sendable {
   /// The default directory, relative to where ovsvirt runs (git-ignored in this repo).
   public static let defaultDirectory = ".ovsvirt-sandbox"
 
-  public init(directory: String) {
+  public init(directory: String, networkNamespace: String? = nil) {
     let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
     self.directory = URL(fileURLWithPath: absolute).standardizedFileURL.path
+    self.networkNamespace = networkNamespace
   }
+
+  /// Records that `start` created the namespace, so `stop` removes it and nothing else.
+  var createdNamespaceMarker: String { directory + "/netns-created" }
 
   /// Environment that makes OVS programs (ours, and libvirt's `ovs-vsctl` calls) use this sandbox.
   public var environment: [String: String] {
@@ -57,6 +65,13 @@ public struct Sandbox: Sendable {
     var stopped: [(String, pid_t)] = []
     for daemon in [vswitchd, ovsdbServer] {
       if let pid = daemon.stop() { stopped.append((daemon.program, pid)) }
+    }
+    if let created = try? String(contentsOfFile: createdNamespaceMarker, encoding: .utf8),
+      let ip = Executables.find("ip")
+    {
+      let name = created.trimmingCharacters(in: .whitespacesAndNewlines)
+      _ = try? CommandRunner.run(ip, ["netns", "delete", name], outputFile: directory + "/ip.out")
+      try? FileManager.default.removeItem(atPath: createdNamespaceMarker)
     }
     return stopped
   }
@@ -110,12 +125,22 @@ public struct Sandbox: Sendable {
     if let pid = vswitchd.runningPID() { return .alreadyRunning(pid: pid) }
     let program = try Executables.require("ovs-vswitchd", package: "openvswitch-switch")
     // --disable-system: there is no kernel datapath here; bridges use datapath_type=netdev.
+    var command = [
+      program, remote, "--pidfile=" + vswitchd.pidFile, "--unixctl=" + directory + "/ovs-vswitchd.ctl",
+      "--log-file=" + directory + "/ovs-vswitchd.log", "--detach", "--no-chdir", "--disable-system",
+    ]
+    if let namespace = networkNamespace {
+      let ip = try Executables.require("ip", package: "iproute2")
+      if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
+        try CommandRunner.run(ip, ["netns", "add", namespace], outputFile: directory + "/ip.out")
+        try namespace.write(toFile: createdNamespaceMarker, atomically: true, encoding: .utf8)
+      }
+      command = [ip, "netns", "exec", namespace] + command
+    } else if let other = ProcessTable.otherVSwitchdInOurNetworkNamespace() {
+      throw SandboxError.switchConflict(pid: other)
+    }
     try CommandRunner.run(
-      program,
-      [
-        remote, "--pidfile=" + vswitchd.pidFile, "--unixctl=" + directory + "/ovs-vswitchd.ctl",
-        "--log-file=" + directory + "/ovs-vswitchd.log", "--detach", "--no-chdir", "--disable-system",
-      ], environment: environment, outputFile: directory + "/ovs-vswitchd.out")
+      command[0], Array(command.dropFirst()), environment: environment, outputFile: directory + "/ovs-vswitchd.out")
     guard let pid = vswitchd.runningPID() else {
       throw SandboxError.commandFailed(command: program, status: 0, output: "ovs-vswitchd exited right after starting")
     }

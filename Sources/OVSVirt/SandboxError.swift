@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a private OVS could not be started or stopped.
 public enum SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
   case missingProgram(name: String, package: String)
@@ -5,6 +7,7 @@ public enum SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
   case pathTooLong(String)
   case cannotCreateDirectory(path: String, reason: String)
   case initializationFailed(String)
+  case switchConflict(pid: pid_t)
 
   public var description: String {
     switch self {
@@ -17,6 +20,9 @@ public enum SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
       return "socket path \(path) is longer than the 107 bytes a unix socket allows: choose a shorter --dir"
     case .cannotCreateDirectory(let path, let reason):
       return "cannot create \(path): \(reason)"
+    case .switchConflict(let pid):
+      return "another ovs-vswitchd (pid \(pid)) already runs in this network namespace, and two cannot share "
+        + "the netdev datapath: stop it, or give the sandbox its own namespace with --netns NAME"
     case .initializationFailed(let reason):
       return "could not initialise the sandbox database: \(reason)"
     }

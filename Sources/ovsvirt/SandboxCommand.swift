@@ -20,6 +20,11 @@ struct SandboxCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Stop the daemons this sandbox started (found by their pidfiles in DIR).")
   var stop = false
 
+  @Option(name: .long, help: ArgumentHelp(
+    "Run ovs-vswitchd in this network namespace (created if missing), so its ports stay off the host.",
+    valueName: "NAME"))
+  var netns: String?
+
   @Flag(name: .long, help: "Start only ovsdb-server, not ovs-vswitchd.")
   var noVswitchd = false
 
@@ -27,7 +32,7 @@ struct SandboxCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let sandbox = Sandbox(directory: dir)
+    let sandbox = Sandbox(directory: dir, networkNamespace: netns)
     if stop {
       let stopped = sandbox.stop()
       if json {
@@ -55,7 +60,10 @@ struct SandboxCommand: AsyncParsableCommand {
       return
     }
     printErr("ovsdb-server: \(Self.describe(status.database))")
-    if let v = status.vswitchd { printErr("ovs-vswitchd: \(Self.describe(v)) (datapath_type=netdev)") }
+    if let v = status.vswitchd {
+      let place = netns.map { ", network namespace \($0)" } ?? ""
+      printErr("ovs-vswitchd: \(Self.describe(v)) (bridges need datapath_type=netdev\(place))")
+    }
     printErr("use: --db \(sandbox.remote)   (ovs-vsctl --db=\(sandbox.remote) show)")
     printErr("stop: ovsvirt sandbox --stop\(dir == Sandbox.defaultDirectory ? "" : " --dir \(dir)")")
     print(sandbox.remote)

@@ -6,10 +6,14 @@ import TestSupport
 
 @Suite struct SandboxTests {
   @Test func startReuseAndStopExactlyWhatItStarted() async throws {
-    for program in ["ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl"] { _ = try Integration.program(program) }
+    for program in ["ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl", "ip"] { _ = try Integration.program(program) }
     let dir = try TemporaryDirectory.make("sbx")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let sandbox = Sandbox(directory: dir)
+    let namespace = TemporaryDirectory.namespace(for: dir)
+    let sandbox = Sandbox(directory: dir, networkNamespace: namespace)
+    defer {
+      sandbox.stop()
+      try? FileManager.default.removeItem(atPath: dir)
+    }
     let first = try await sandbox.start()
     guard case .started(let dbPID) = first.database, case .started(let switchPID)? = first.vswitchd else {
       Issue.record("first start reused something: \(first)")
@@ -34,6 +38,9 @@ import TestSupport
       vsctl, ["--db=\(sandbox.remote)", "--timeout=20", "wait-until", "Interface", "sbxp1", "ofport>0", "--", "get", "Interface", "sbxp1", "ofport"],
       environment: env, outputFile: out)
     #expect((Int(ofport.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1) > 0)
+    let ip = try Integration.program("ip")
+    let link = try CommandRunner.run(ip, ["-n", namespace, "-br", "link", "show", "sbxp1"], outputFile: out)
+    #expect(link.hasPrefix("sbxp1"))
 
     // The Open_vSwitch root row was created once, not once per start.
     let client = try await OVSDBClient.connect(sandbox.remote)
@@ -46,6 +53,7 @@ import TestSupport
     #expect(!ProcessTable.isRunning(dbPID, program: "ovsdb-server"))
     #expect(!ProcessTable.isRunning(switchPID, program: "ovs-vswitchd"))
     #expect(sandbox.stop().isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: "/run/netns/" + namespace))
   }
 
   @Test func stopIgnoresAStalePidfile() throws {

@@ -14,14 +14,20 @@ public final class PrivateOVSDB: Sendable {
     self.sandbox = sandbox
   }
 
+  /// With `vswitchd`, ovs-vswitchd runs in a network namespace of its own (see `namespace`), so it
+  /// never competes with the shared switch scripts/test runs for libvirt.
   public static func start(vswitchd: Bool = false) async throws -> PrivateOVSDB {
     for program in ["ovsdb-server", "ovsdb-tool"] + (vswitchd ? ["ovs-vswitchd"] : []) {
       _ = try Integration.program(program)
     }
-    let sandbox = Sandbox(directory: try TemporaryDirectory.make("db"))
+    let directory = try TemporaryDirectory.make("db")
+    let sandbox = Sandbox(directory: directory, networkNamespace: vswitchd ? TemporaryDirectory.namespace(for: directory) : nil)
     _ = try await sandbox.start(vswitchd: vswitchd)
     return PrivateOVSDB(sandbox: sandbox)
   }
+
+  /// The network namespace of this test's ovs-vswitchd, if it has one (`ip -n NAME link`).
+  public var namespace: String? { sandbox.networkNamespace }
 
   /// Stops the daemons and removes the directory.
   public func stop() {

@@ -16,4 +16,11 @@ public enum TemporaryDirectory {
     guard let path else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: base]) }
     return path
   }
+
+  /// A network namespace name tied to this run (scripts/test deletes `ovt-RUNID-*` at the end) and
+  /// to one temporary directory.
+  public static func namespace(for directory: String) -> String {
+    let runID = URL(fileURLWithPath: base).lastPathComponent.split(separator: ".").last.map(String.init) ?? "local"
+    return "ovt-\(runID)-\(URL(fileURLWithPath: directory).lastPathComponent)"
+  }
 }
