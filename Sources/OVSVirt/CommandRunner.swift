@@ -15,13 +15,32 @@ public enum CommandRunner {
   public static func run(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], outputFile: String
   ) throws(SandboxError) -> String {
-    let command = ([executable] + arguments).joined(separator: " ")
+    let status = try spawn(executable, arguments, environment: environment, stdout: outputFile, stderr: nil)
+    let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+    guard status == 0 else {
+      throw SandboxError.commandFailed(
+        command: ([executable] + arguments).joined(separator: " "), status: status,
+        output: output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    return output
+  }
+
+  /// Runs `executable` to completion with stdin from /dev/null, stdout into the file `stdout`, and
+  /// stderr into the file `stderr` (nil: the same file as stdout). Returns the exit status, or 128+N
+  /// when killed by signal N.
+  public static func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdout: String, stderr: String?
+  ) throws(SandboxError) -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let stderr {
+      posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    } else {
+      posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
 
     // The calling thread (a Swift concurrency or NIO thread) blocks most signals, and a spawned
     // child inherits that mask: a daemon started that way would ignore SIGTERM forever.
@@ -46,18 +65,13 @@ public enum CommandRunner {
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard spawned == 0 else {
-      throw SandboxError.commandFailed(command: command, status: -1, output: String(cString: strerror(spawned)))
+      throw SandboxError.commandFailed(
+        command: ([executable] + arguments).joined(separator: " "), status: -1,
+        output: String(cString: strerror(spawned)))
     }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
-    let exited = status & 0x7F == 0
-    let code = exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
-    guard code == 0 else {
-      throw SandboxError.commandFailed(
-        command: command, status: code, output: output.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-    return output
+    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
   }
 }

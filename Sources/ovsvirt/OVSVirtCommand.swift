@@ -1,10 +1,14 @@
 import ArgumentParser
+import Foundation
 
-@main
 struct OVSVirtCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ovsvirt",
     abstract: "Wire libvirt/KVM virtual machines into Open vSwitch.",
+    discussion: """
+      Exit status: 0 done or nothing to do; 1 usage or validation error (nothing changed);
+      2 conflict or unreachable; 3 partially applied across OVSDB and libvirt.
+      """,
     version: OVSVirtVersion.string,
     subcommands: [SandboxCommand.self]
   )
@@ -12,4 +16,27 @@ struct OVSVirtCommand: AsyncParsableCommand {
 
 enum OVSVirtVersion {
   static let string = "0.1.0-dev"
+}
+
+/// Entry point: argument-parser's own exit code for bad usage is 64 (EX_USAGE); ovsvirt promises 1,
+/// so that scripts can tell "you asked wrongly, nothing changed" from "could not reach / conflict".
+@main
+enum Main {
+  static func main() async {
+    do {
+      var command = try OVSVirtCommand.parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      let code = OVSVirtCommand.exitCode(for: error)
+      if code == .validationFailure {
+        FileHandle.standardError.write(Data((OVSVirtCommand.fullMessage(for: error) + "\n").utf8))
+        exit(1)
+      }
+      OVSVirtCommand.exit(withError: error)
+    }
+  }
 }
