@@ -1,8 +1,8 @@
 import CLibvirt
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif
 
 /// An open libvirt connection (`qemu:///system`, `test:///default`, …).

@@ -58,7 +58,8 @@ public final class RPCConnection: Sendable {
       return value
     }
     let promise = channel.eventLoop.makePromise(of: JSON.self)
-    let call = PendingCall(id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
+    let call = PendingCall(
+      id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
     channel.writeAndFlush(call).whenFailure { _ in
       promise.fail(OVSDBError.connectionClosed(method: method))
     }

@@ -42,7 +42,8 @@ final class RPCHandler: ChannelDuplexHandler {
     if let timeout = call.timeout {
       let method = call.method
       timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-        self?.complete(id, with: .failure(OVSDBError.timedOut(method: method, seconds: Double(timeout.nanoseconds) / 1e9)))
+        self?.complete(
+          id, with: .failure(OVSDBError.timedOut(method: method, seconds: Double(timeout.nanoseconds) / 1e9)))
       }
     }
     waiting[id] = Waiting(method: call.method, promise: call.promise, timer: timer)

@@ -25,8 +25,12 @@ public struct Sandbox: Sendable {
   public var socketPath: String { directory + "/db.sock" }
   /// The `--db` value for ovsvirt (and `ovs-vsctl --db=`).
   public var remote: String { "unix:" + socketPath }
-  public var ovsdbServer: ManagedDaemon { ManagedDaemon(program: "ovsdb-server", pidFile: directory + "/ovsdb-server.pid") }
-  public var vswitchd: ManagedDaemon { ManagedDaemon(program: "ovs-vswitchd", pidFile: directory + "/ovs-vswitchd.pid") }
+  public var ovsdbServer: ManagedDaemon {
+    ManagedDaemon(program: "ovsdb-server", pidFile: directory + "/ovsdb-server.pid")
+  }
+  public var vswitchd: ManagedDaemon {
+    ManagedDaemon(program: "ovs-vswitchd", pidFile: directory + "/ovs-vswitchd.pid")
+  }
 
   /// The default directory, relative to where ovsvirt runs (git-ignored in this repo).
   public static let defaultDirectory = ".ovsvirt-sandbox"
@@ -108,7 +112,10 @@ public struct Sandbox: Sendable {
       results = try await client.transact(
         "Open_vSwitch",
         [
-          ["op": "wait", "table": "Open_vSwitch", "where": [], "columns": ["_uuid"], "until": "==", "rows": [], "timeout": 0],
+          [
+            "op": "wait", "table": "Open_vSwitch", "where": [], "columns": ["_uuid"], "until": "==", "rows": [],
+            "timeout": 0,
+          ],
           ["op": "insert", "table": "Open_vSwitch", "row": [:]],
         ])
     } catch {

@@ -20,9 +20,11 @@ struct SandboxCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Stop the daemons this sandbox started (found by their pidfiles in DIR).")
   var stop = false
 
-  @Option(name: .long, help: ArgumentHelp(
-    "Run ovs-vswitchd in this network namespace (created if missing), so its ports stay off the host.",
-    valueName: "NAME"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Run ovs-vswitchd in this network namespace (created if missing), so its ports stay off the host.",
+      valueName: "NAME"))
   var netns: String?
 
   @Flag(name: .long, help: "Start only ovsdb-server, not ovs-vswitchd.")

@@ -88,7 +88,12 @@ import TestSupport
     let pending = Task {
       try await client.transact(
         "Open_vSwitch",
-        [["op": "wait", "table": "Bridge", "where": [], "columns": ["name"], "until": "==", "rows": [["name": "never"]], "timeout": 60000]])
+        [
+          [
+            "op": "wait", "table": "Bridge", "where": [], "columns": ["name"], "until": "==",
+            "rows": [["name": "never"]], "timeout": 60000,
+          ]
+        ])
     }
     try await Task.sleep(for: .milliseconds(200))
     db.stop()

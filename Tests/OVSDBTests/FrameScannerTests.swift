@@ -32,7 +32,8 @@ import Testing
     return out
   }
 
-  let stream = #"{"id":1,"result":["a}","b\"{[",{"x":[1,{"y":"\\"}]}],"error":null} "#
+  let stream =
+    #"{"id":1,"result":["a}","b\"{[",{"x":[1,{"y":"\\"}]}],"error":null} "#
     + "\n" + #"{"method":"update","params":[null,{"é😀":"]}"}],"id":null}{"id":2,"result":{},"error":null}"#
 
   @Test func splitsBackToBackMessagesAtEveryChunkSize() throws {

@@ -5,8 +5,12 @@ import Testing
 @Suite struct RPCMessageTests {
   @Test func classifiesMessages() throws {
     #expect(try RPCMessage(["id": 3, "result": [1], "error": nil]) == .response(id: 3, result: [1], error: nil))
-    #expect(try RPCMessage(["id": "echo", "method": "echo", "params": []]) == .request(id: "echo", method: "echo", params: []))
-    #expect(try RPCMessage(["id": nil, "method": "update", "params": [nil, [:]]]) == .notification(method: "update", params: [nil, [:]]))
+    #expect(
+      try RPCMessage(["id": "echo", "method": "echo", "params": []]) == .request(id: "echo", method: "echo", params: [])
+    )
+    #expect(
+      try RPCMessage(["id": nil, "method": "update", "params": [nil, [:]]])
+        == .notification(method: "update", params: [nil, [:]]))
   }
 
   @Test func rejectsShapesThatAreNotJSONRPC() {
@@ -16,9 +20,15 @@ import Testing
   }
 
   @Test func encodesRequestsAsOVSDBExpects() throws {
-    let bytes = RPCMessage.request(id: 7, method: "transact", params: ["Open_vSwitch", ["op": "comment", "comment": "hi"]]).encoded()
-    #expect(String(decoding: bytes, as: UTF8.self) == #"{"id":7,"method":"transact","params":["Open_vSwitch",{"comment":"hi","op":"comment"}]}"#)
-    #expect(try RPCMessage(JSONParser.parse(bytes)) == .request(id: 7, method: "transact", params: ["Open_vSwitch", ["op": "comment", "comment": "hi"]]))
+    let bytes = RPCMessage.request(
+      id: 7, method: "transact", params: ["Open_vSwitch", ["op": "comment", "comment": "hi"]]
+    ).encoded()
+    #expect(
+      String(decoding: bytes, as: UTF8.self)
+        == #"{"id":7,"method":"transact","params":["Open_vSwitch",{"comment":"hi","op":"comment"}]}"#)
+    #expect(
+      try RPCMessage(JSONParser.parse(bytes))
+        == .request(id: 7, method: "transact", params: ["Open_vSwitch", ["op": "comment", "comment": "hi"]]))
   }
 
   @Test func parsesRemotes() throws {

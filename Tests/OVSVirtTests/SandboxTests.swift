@@ -6,7 +6,9 @@ import TestSupport
 
 @Suite struct SandboxTests {
   @Test func startReuseAndStopExactlyWhatItStarted() async throws {
-    for program in ["ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl", "ip"] { _ = try Integration.program(program) }
+    for program in ["ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl", "ip"] {
+      _ = try Integration.program(program)
+    }
     let dir = try TemporaryDirectory.make("sbx")
     let namespace = TemporaryDirectory.namespace(for: dir)
     let sandbox = Sandbox(directory: dir, networkNamespace: namespace)
@@ -31,11 +33,18 @@ import TestSupport
     let env = sandbox.environment
     try CommandRunner.run(
       vsctl,
-      ["--db=\(sandbox.remote)", "--timeout=20", "add-br", "sbx0", "--", "set", "Bridge", "sbx0", "datapath_type=netdev",
-       "--", "add-port", "sbx0", "sbxp1", "tag=120", "--", "set", "Interface", "sbxp1", "type=internal"],
+      [
+        "--db=\(sandbox.remote)", "--timeout=20", "add-br", "sbx0", "--", "set", "Bridge", "sbx0",
+        "datapath_type=netdev",
+        "--", "add-port", "sbx0", "sbxp1", "tag=120", "--", "set", "Interface", "sbxp1", "type=internal",
+      ],
       environment: env, outputFile: out)
     let ofport = try CommandRunner.run(
-      vsctl, ["--db=\(sandbox.remote)", "--timeout=20", "wait-until", "Interface", "sbxp1", "ofport>0", "--", "get", "Interface", "sbxp1", "ofport"],
+      vsctl,
+      [
+        "--db=\(sandbox.remote)", "--timeout=20", "wait-until", "Interface", "sbxp1", "ofport>0", "--", "get",
+        "Interface", "sbxp1", "ofport",
+      ],
       environment: env, outputFile: out)
     #expect((Int(ofport.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1) > 0)
     let ip = try Integration.program("ip")

@@ -23,7 +23,12 @@ import TestSupport
     }
     let bridge = "envbr\(getpid() % 10000)"
     let name = "ovsvirt-test-env-\(getpid())"
-    try run(vsctl, ["--db=\(remote)", "--timeout=20", "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge, "datapath_type=netdev"])
+    try run(
+      vsctl,
+      [
+        "--db=\(remote)", "--timeout=20", "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge,
+        "datapath_type=netdev",
+      ])
     defer { _ = try? run(vsctl, ["--db=\(remote)", "--timeout=20", "--if-exists", "del-br", bridge]) }
     let xml = """
       <domain type='qemu'>

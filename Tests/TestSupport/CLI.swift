@@ -22,7 +22,8 @@ public enum CLI {
     }
     let candidate = directory.appendingPathComponent("ovsvirt").path
     guard FileManager.default.isExecutableFile(atPath: candidate) else {
-      try Integration.unavailable("ovsvirt executable not built at \(candidate) (swift build --build-tests)",
+      try Integration.unavailable(
+        "ovsvirt executable not built at \(candidate) (swift build --build-tests)",
         sourceLocation: sourceLocation)
     }
     return candidate

@@ -21,7 +21,8 @@ public final class PrivateOVSDB: Sendable {
       _ = try Integration.program(program)
     }
     let directory = try TemporaryDirectory.make("db")
-    let sandbox = Sandbox(directory: directory, networkNamespace: vswitchd ? TemporaryDirectory.namespace(for: directory) : nil)
+    let sandbox = Sandbox(
+      directory: directory, networkNamespace: vswitchd ? TemporaryDirectory.namespace(for: directory) : nil)
     _ = try await sandbox.start(vswitchd: vswitchd)
     return PrivateOVSDB(sandbox: sandbox)
   }
