@@ -36,6 +36,15 @@ public struct JSONWriter: Sendable {
     }
   }
 
+  public mutating func appendBytes(_ raw: UnsafeBufferPointer<UInt8>) {
+    bytes.append(contentsOf: raw)
+  }
+
+  /// Appends bytes that are already valid JSON (a pre-encoded fragment).
+  public mutating func writeJSONFragment(_ fragment: [UInt8]) {
+    bytes.append(contentsOf: fragment)
+  }
+
   public mutating func writeRaw(_ text: StaticString) {
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
   }

@@ -35,10 +35,62 @@ public final class OVSDBClient: Sendable {
     return results
   }
 
+  /// `transact` (RFC 7047 §4.1.3) of typed operations as one atomic transaction. Throws
+  /// `TransactionError` naming the failed operation (or the commit) when the server refused it.
+  public func transact(
+    _ database: String, _ operations: [Operation], timeout: Duration? = .seconds(60)
+  ) async throws -> [OperationResult] {
+    var writer = JSONWriter(reservingCapacity: 64 + operations.count * 96)
+    writer.writeRaw("[")
+    writer.writeString(database)
+    for operation in operations {
+      writer.writeRaw(",")
+      writer.write(operation)
+    }
+    writer.writeRaw("]")
+    let reply = try await rpc.call("transact", encodedParams: writer.bytes, timeout: timeout)
+    guard case .array(let items) = reply else {
+      throw OVSDBError.protocolViolation("transact result is not an array: \(reply)")
+    }
+    return try OperationResult.decode(items, for: operations)
+  }
+
   /// `echo` (RFC 7047 §4.1.11): proves the server is alive and answering.
   public func echo(_ payload: [JSON] = []) async throws -> [JSON] {
     let result = try await rpc.call("echo", payload)
     return result.arrayValue ?? []
+  }
+
+  /// `lock` (RFC 7047 §4.1.8): true when granted now; otherwise the server queues us and later
+  /// sends a `locked` notification.
+  public func lock(_ id: String) async throws -> Bool {
+    try await rpc.call("lock", [.string(id)])["locked"] == .bool(true)
+  }
+
+  /// `steal` (RFC 7047 §4.1.9): takes the lock from its owner, who receives `stolen`.
+  public func steal(_ id: String) async throws {
+    _ = try await rpc.call("steal", [.string(id)])
+  }
+
+  /// `unlock` (RFC 7047 §4.1.10).
+  public func unlock(_ id: String) async throws {
+    _ = try await rpc.call("unlock", [.string(id)])
+  }
+
+  /// `monitor_cancel` (RFC 7047 §4.1.7).
+  public func cancelMonitor(_ id: JSON) async throws {
+    _ = try await rpc.call("monitor_cancel", [id])
+  }
+
+  /// `set_db_change_aware` (ovsdb-server(7)): the server then tells us about schema changes and
+  /// database removal with `monitor_canceled` instead of closing the connection.
+  public func setDatabaseChangeAware(_ aware: Bool = true) async throws {
+    _ = try await rpc.call("set_db_change_aware", [.bool(aware)])
+  }
+
+  /// The parsed schema of `database`.
+  public func schema(of database: String) async throws -> DatabaseSchema {
+    try DatabaseSchema(json: try await schemaJSON(of: database))
   }
 
   public func close() async {

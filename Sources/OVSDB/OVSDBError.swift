@@ -13,6 +13,11 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
   case timedOut(method: String, seconds: Double)
   /// The connection closed (by either side) before the answer arrived.
   case connectionClosed(method: String?)
+  /// The connection dropped after a non-idempotent transaction was sent and before its reply:
+  /// it may or may not have committed, so it was not sent again.
+  case outcomeUnknown(String)
+  /// A guarded transaction kept finding its data changed by others.
+  case tooManyConflicts(Int)
 
   public var description: String {
     switch self {
@@ -26,6 +31,10 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
       return "OVSDB \(method) failed: \(error)"
     case .timedOut(let method, let seconds):
       return "OVSDB \(method) got no answer within \(seconds)s"
+    case .outcomeUnknown(let method):
+      return "OVSDB connection lost before the reply to \(method): it may or may not have been applied; check and retry"
+    case .tooManyConflicts(let n):
+      return "OVSDB transaction conflicted with concurrent changes \(n) times in a row; try again"
     case .connectionClosed(let method):
       return method.map { "OVSDB connection closed before \($0) was answered" } ?? "OVSDB connection closed"
     }

@@ -5,8 +5,10 @@ import NIOPosix
 /// One JSON-RPC session with an OVSDB server over a stream socket.
 public final class RPCConnection: Sendable {
   public let endpoint: Endpoint
-  /// Server-initiated notifications in arrival order; finishes when the connection closes.
-  public let notifications: AsyncStream<RPCNotification>
+  /// Server notifications in arrival order, buffered until read; finishes when the connection
+  /// closes. Only one task may iterate it. Because nothing is lost before the first read, a client
+  /// can apply a monitor's reply (the initial dump) first and then read the updates that followed.
+  public let events: AsyncStream<RPCEvent>
 
   private let channel: any Channel
   private let nextID = NIOLockedValueBox<Int64>(0)
@@ -14,10 +16,10 @@ public final class RPCConnection: Sendable {
   /// Largest message accepted from the server; a bigger one resets the connection.
   public static let defaultMaxMessageBytes = 256 << 20
 
-  private init(endpoint: Endpoint, channel: any Channel, notifications: AsyncStream<RPCNotification>) {
+  private init(endpoint: Endpoint, channel: any Channel, events: AsyncStream<RPCEvent>) {
     self.endpoint = endpoint
     self.channel = channel
-    self.notifications = notifications
+    self.events = events
   }
 
   /// Opens a connection; fails with `OVSDBError.connectionFailed` naming the endpoint.
@@ -27,14 +29,14 @@ public final class RPCConnection: Sendable {
     maxMessageBytes: Int = defaultMaxMessageBytes,
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> RPCConnection {
-    let (stream, continuation) = AsyncStream.makeStream(of: RPCNotification.self)
+    let (stream, continuation) = AsyncStream.makeStream(of: RPCEvent.self)
     let bootstrap = ClientBootstrap(group: group)
       .connectTimeout(TimeAmount(timeout))
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(RPCFrameDecoder(maxMessageBytes: maxMessageBytes)))
-          try channel.pipeline.syncOperations.addHandler(RPCHandler(notifications: continuation))
+          try channel.pipeline.syncOperations.addHandler(RPCHandler(events: continuation))
         }
       }
     do {
@@ -43,7 +45,7 @@ public final class RPCConnection: Sendable {
       case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
       case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
       }
-      return RPCConnection(endpoint: endpoint, channel: channel, notifications: stream)
+      return RPCConnection(endpoint: endpoint, channel: channel, events: stream)
     } catch {
       continuation.finish()
       throw OVSDBError.connectionFailed(endpoint: endpoint.description, reason: "\(error)")
@@ -52,7 +54,19 @@ public final class RPCConnection: Sendable {
 
   /// Sends `method(params)` and waits for its result. A JSON-RPC error from the server is thrown as
   /// `OVSDBError.rpcError`; no answer within `timeout` as `OVSDBError.timedOut`.
-  public func call(_ method: String, _ params: [JSON] = [], timeout: Duration? = .seconds(60)) async throws -> JSON {
+  public func call(
+    _ method: String, _ params: [JSON] = [], timeout: Duration? = .seconds(60)
+  ) async throws -> JSON {
+    var writer = JSONWriter()
+    writer.write(.array(params))
+    return try await call(method, encodedParams: writer.bytes, timeout: timeout)
+  }
+
+  /// Like `call`, with the params array already encoded (the transaction hot path).
+  public func call(
+    _ method: String, encodedParams: [UInt8], timeout: Duration? = .seconds(60)
+  ) async throws -> JSON {
+    let params = encodedParams
     let id = nextID.withLockedValue { value in
       value += 1
       return value
@@ -60,11 +74,20 @@ public final class RPCConnection: Sendable {
     let promise = channel.eventLoop.makePromise(of: JSON.self)
     let call = PendingCall(
       id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
-    channel.writeAndFlush(call).whenFailure { _ in
+    channel.writeAndFlush(RPCOutbound.call(call)).whenFailure { _ in
       promise.fail(OVSDBError.connectionClosed(method: method))
     }
     return try await promise.futureResult.get()
   }
+
+  /// Sends a JSON-RPC notification (no id, no reply), e.g. `cancel` of a pending request.
+  public func notify(_ method: String, _ params: [JSON]) async throws {
+    let bytes = RPCMessage.notification(method: method, params: params).encoded()
+    try await channel.writeAndFlush(RPCOutbound.message(bytes)).get()
+  }
+
+  /// The id the next `call` will use; lets a caller `cancel` a request it is about to make.
+  public func peekNextID() -> Int64 { nextID.withLockedValue { $0 + 1 } }
 
   public var isActive: Bool { channel.isActive }
 

@@ -4,22 +4,29 @@ import NIOCore
 struct PendingCall {
   var id: Int64
   var method: String
-  var params: [JSON]
+  /// The params array, already encoded.
+  var params: [UInt8]
   var timeout: TimeAmount?
   var promise: EventLoopPromise<JSON>
 }
 
-/// A server-to-client notification (`update`, `update2`, `update3`, `locked`, `stolen`, …).
-public struct RPCNotification: Sendable, Equatable {
-  public var method: String
-  public var params: [JSON]
+/// What the connection writes: a call that awaits its answer, or a message that needs none.
+enum RPCOutbound {
+  case call(PendingCall)
+  case message([UInt8])
+}
+
+/// What the server sends that nobody called for, in arrival order.
+public enum RPCEvent: Sendable, Equatable {
+  /// `update`, `update2`, `update3`, `locked`, `stolen`, …
+  case notification(method: String, params: [JSON])
 }
 
 /// Matches responses to calls by id, answers the server's `echo`, and forwards notifications.
 /// Lives on the channel's event loop; all state is confined to it.
 final class RPCHandler: ChannelDuplexHandler {
   typealias InboundIn = RPCMessage
-  typealias OutboundIn = PendingCall
+  typealias OutboundIn = RPCOutbound
   typealias OutboundOut = ByteBuffer
 
   private struct Waiting {
@@ -29,14 +36,21 @@ final class RPCHandler: ChannelDuplexHandler {
   }
 
   private var waiting: [Int64: Waiting] = [:]
-  private let notifications: AsyncStream<RPCNotification>.Continuation
+  private let events: AsyncStream<RPCEvent>.Continuation
 
-  init(notifications: AsyncStream<RPCNotification>.Continuation) {
-    self.notifications = notifications
+  init(events: AsyncStream<RPCEvent>.Continuation) {
+    self.events = events
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-    let call = unwrapOutboundIn(data)
+    let call: PendingCall
+    switch unwrapOutboundIn(data) {
+    case .message(let bytes):
+      context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+      return
+    case .call(let pending):
+      call = pending
+    }
     let id = call.id
     var timer: Scheduled<Void>? = nil
     if let timeout = call.timeout {
@@ -47,7 +61,15 @@ final class RPCHandler: ChannelDuplexHandler {
       }
     }
     waiting[id] = Waiting(method: call.method, promise: call.promise, timer: timer)
-    let bytes = RPCMessage.request(id: .int(id), method: call.method, params: call.params).encoded()
+    var writer = JSONWriter(reservingCapacity: call.params.count + 48)
+    writer.writeRaw("{\"id\":")
+    writer.writeInteger(id)
+    writer.writeRaw(",\"method\":")
+    writer.writeString(call.method)
+    writer.writeRaw(",\"params\":")
+    writer.writeJSONFragment(call.params)
+    writer.writeRaw("}")
+    let bytes = writer.bytes
     let written = context.eventLoop.makePromise(of: Void.self)
     written.futureResult.assumeIsolated().whenFailure { [weak self] _ in
       self?.complete(id, with: .failure(OVSDBError.connectionClosed(method: call.method)))
@@ -76,7 +98,7 @@ final class RPCHandler: ChannelDuplexHandler {
         : .response(id: id, result: .null, error: .string("unknown method \(method)"))
       context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.encoded())), promise: nil)
     case .notification(let method, let params):
-      notifications.yield(RPCNotification(method: method, params: params))
+      events.yield(.notification(method: method, params: params))
     }
   }
 
@@ -89,7 +111,7 @@ final class RPCHandler: ChannelDuplexHandler {
 
   func channelInactive(context: ChannelHandlerContext) {
     failAll(nil)
-    notifications.finish()
+    events.finish()
     context.fireChannelInactive()
   }
 

@@ -1,0 +1,154 @@
+import NIOConcurrencyHelpers
+
+/// A monitored in-memory copy of chosen tables and columns, updated only by whole notifications so
+/// readers always see a state the server had. Safe to read from any thread.
+public final class Replica: Sendable {
+  public let schema: DatabaseSchema
+  /// Monitored columns per table (nil: all).
+  public let columns: [String: [String]?]
+
+  private let state = NIOLockedValueBox(ReplicaSnapshot(tables: [:]))
+  private let changeContinuations = NIOLockedValueBox<[Int: AsyncStream<ReplicaChange>.Continuation]>([:])
+  private let nextObserver = NIOLockedValueBox(0)
+
+  public init(schema: DatabaseSchema, columns: [String: [String]?]) {
+    self.schema = schema
+    self.columns = columns
+    state.withLockedValue { snapshot in
+      for table in columns.keys { snapshot.tables[table] = [:] }
+    }
+  }
+
+  /// A consistent copy of the whole replica (copy-on-write: cheap until the next update).
+  public var snapshot: ReplicaSnapshot { state.withLockedValue { $0 } }
+
+  /// The transaction id of the last applied update (monitor_cond_since / update3), for resuming.
+  public var lastTransactionID: String? { state.withLockedValue { $0.lastTransactionID } }
+
+  /// Changes as they are applied; each subscriber gets its own stream.
+  public func changes() -> AsyncStream<ReplicaChange> {
+    let (stream, continuation) = AsyncStream.makeStream(of: ReplicaChange.self, bufferingPolicy: .unbounded)
+    let id = nextObserver.withLockedValue { value in
+      value += 1
+      return value
+    }
+    changeContinuations.withLockedValue { $0[id] = continuation }
+    continuation.onTermination = { [weak self] _ in
+      _ = self?.changeContinuations.withLockedValue { $0.removeValue(forKey: id) }
+    }
+    return stream
+  }
+
+  /// Applies one notification or monitor reply. `resync` first empties every table (a full dump
+  /// after reconnecting replaces whatever the replica held, so rows deleted meanwhile vanish).
+  public func apply(_ updates: TableUpdates, resync: Bool = false, lastTransactionID: String? = nil) {
+    let change = state.withLockedValue { snapshot -> ReplicaChange in
+      var removed: [String: Set<RowUUID>] = [:]
+      if resync {
+        for (table, rows) in snapshot.tables {
+          removed[table] = Set(rows.keys)
+          snapshot.tables[table] = [:]
+        }
+      }
+      var touched: [String: Set<RowUUID>] = [:]
+      for (table, rows) in updates.tables {
+        guard let tableSchema = schema[table] else { continue }
+        var current = snapshot.tables[table] ?? [:]
+        for (uuid, rowChange) in rows {
+          switch rowChange {
+          case .insert(let row):
+            current[uuid] = Self.filled(row, table: tableSchema, columns: columns[table] ?? nil)
+            touched[table, default: []].insert(uuid)
+          case .delete:
+            if current.removeValue(forKey: uuid) != nil { removed[table, default: []].insert(uuid) }
+          case .replace(let row):
+            var existing = current[uuid] ?? Self.filled([:], table: tableSchema, columns: columns[table] ?? nil)
+            for (column, value) in row { existing[column] = value }
+            current[uuid] = existing
+            touched[table, default: []].insert(uuid)
+          case .diff(let diff):
+            var existing = current[uuid] ?? Self.filled([:], table: tableSchema, columns: columns[table] ?? nil)
+            for (column, delta) in diff {
+              guard let type = tableSchema[column]?.type else { continue }
+              existing[column] = Self.applying(delta, to: existing[column] ?? type.defaultValue, type: type)
+            }
+            current[uuid] = existing
+            touched[table, default: []].insert(uuid)
+          }
+        }
+        snapshot.tables[table] = current
+      }
+      for (table, uuids) in touched { removed[table]?.subtract(uuids) }
+      if let lastTransactionID { snapshot.lastTransactionID = lastTransactionID }
+      snapshot.generation += 1
+      return ReplicaChange(
+        generation: snapshot.generation, resync: resync, changed: touched, deleted: removed.filter { !$0.value.isEmpty }
+      )
+    }
+    for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.yield(change) }
+  }
+
+  /// Ends every change stream (the replica's client is shutting down).
+  public func finish() {
+    for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.finish() }
+  }
+
+  /// A row as inserted, with every monitored column the server omitted set to its default value.
+  static func filled(_ row: [String: Datum], table: TableSchema, columns: [String]?) -> [String: Datum] {
+    var full = row
+    for name in columns ?? Array(table.columns.keys) where full[name] == nil {
+      if let type = table[name]?.type { full[name] = type.defaultValue }
+    }
+    return full
+  }
+
+  /// update2's per-column difference: for sets and maps (and an empty optional), each element in
+  /// the delta toggles (a map key with a different value is updated); a scalar is replaced.
+  static func applying(_ delta: Datum, to old: Datum, type: ColumnType) -> Datum {
+    guard type.max > 1 || type.isMap || old.isEmpty else { return delta }
+    if type.isMap {
+      var entries = Dictionary(uniqueKeysWithValues: old.pairs.map { ($0.key, $0.value) })
+      for (key, value) in delta.pairs {
+        if entries[key] == value {
+          entries[key] = nil
+        } else {
+          entries[key] = value
+        }
+      }
+      return .map(entries.map { ($0.key, $0.value) })
+    }
+    var members = Set(old.keys)
+    for atom in delta.keys where members.remove(atom) == nil { members.insert(atom) }
+    return .set(Array(members))
+  }
+}
+
+/// What one applied update changed.
+public struct ReplicaChange: Sendable, Equatable {
+  /// Increases by one with every applied update.
+  public var generation: Int
+  /// The replica was emptied and refilled (first dump or reconnect without resume).
+  public var resync: Bool
+  /// Rows inserted or modified, by table.
+  public var changed: [String: Set<RowUUID>]
+  /// Rows deleted, by table.
+  public var deleted: [String: Set<RowUUID>]
+}
+
+/// An immutable view of the replica at one moment.
+public struct ReplicaSnapshot: Sendable {
+  public internal(set) var tables: [String: [RowUUID: [String: Datum]]]
+  public internal(set) var lastTransactionID: String? = nil
+  public internal(set) var generation = 0
+
+  public func rows(_ table: String) -> [RowUUID: [String: Datum]] { tables[table] ?? [:] }
+
+  public func row(_ table: String, _ uuid: RowUUID) -> [String: Datum]? { tables[table]?[uuid] }
+
+  /// Rows whose `column` holds exactly `value` (e.g. Bridge by name), sorted by UUID.
+  public func rows(_ table: String, where column: String, equals value: Atom) -> [(RowUUID, [String: Datum])] {
+    (tables[table] ?? [:]).filter { $0.value[column]?.scalar == value }.sorted { $0.key < $1.key }.map {
+      ($0.key, $0.value)
+    }
+  }
+}

@@ -1,0 +1,276 @@
+/// Keeps a `Replica` of chosen tables in step with an OVSDB server and runs guarded transactions
+/// against it. Reconnects by itself (capped exponential backoff with jitter), resumes the monitor
+/// from the last transaction id where the server supports it, probes an idle connection with
+/// `echo`, and purges the replica on a full resync so no stale row survives.
+public actor ReplicaClient {
+  public struct Options: Sendable {
+    public var database = "Open_vSwitch"
+    public var connectTimeout: Duration = .seconds(5)
+    /// Per-call timeout, and how long a transaction waits for a reconnect.
+    public var callTimeout: Duration = .seconds(30)
+    /// An `echo` is sent this often; no answer within the same time closes and reconnects.
+    public var probeInterval: Duration? = .seconds(5)
+    public var backoff = Backoff()
+    /// Monitor methods to try, in order.
+    public var methods: [MonitorMethod] = MonitorMethod.allCases
+    /// How many times a transaction is rerun after its guards found the data changed.
+    public var maxConflictRetries = 50
+
+    public init() {}
+  }
+
+  public nonisolated let remote: String
+  public nonisolated let options: Options
+  private let tables: [String: [String]?]
+  private var client: OVSDBClient?
+  private var replicaStorage: Replica?
+  private var maintainTask: Task<Void, Never>?
+  private var closed = false
+  private let monitorID: JSON = "ovsvirt"
+
+  /// The monitor method the server accepted on the latest connection.
+  public private(set) var monitorMethod: MonitorMethod?
+  /// Completed (re)synchronisations: 1 after `start`, +1 per reconnect.
+  public private(set) var syncCount = 0
+  /// How many transactions were rerun because a guard found the data changed (for tests and metrics).
+  public private(set) var conflictReruns = 0
+
+  /// `tables`: table name → columns to replicate (nil: all columns).
+  public init(remote: String, tables: [String: [String]?], options: Options = Options()) {
+    self.remote = remote
+    self.tables = tables
+    self.options = options
+  }
+
+  /// Connects and returns once the first full copy is in the replica.
+  @discardableResult
+  public func start() async throws -> Replica {
+    if let replicaStorage { return replicaStorage }
+    let connected = try await connectAndSync()
+    maintainTask = Task { await self.maintain(connected) }
+    guard let replicaStorage else { throw OVSDBError.connectionClosed(method: nil) }
+    return replicaStorage
+  }
+
+  public var replica: Replica? { replicaStorage }
+  public var isConnected: Bool { client?.rpc.isActive ?? false }
+
+  /// Stops reconnecting and closes the connection.
+  public func close() async {
+    closed = true
+    maintainTask?.cancel()
+    await client?.close()
+    client = nil
+    replicaStorage?.finish()
+  }
+
+  /// Drops the current connection as if the network failed (tests use it to exercise resume).
+  public func disconnect() async {
+    await client?.close()
+  }
+
+  // MARK: - Transactions
+
+  /// Sends `operations` as one transaction. If the connection drops before the reply, the
+  /// transaction is sent again after reconnecting only when every operation is idempotent;
+  /// otherwise the outcome is unknown and that is what is thrown.
+  public func transact(_ operations: [Operation]) async throws -> [OperationResult] {
+    let current = try await connectedClient()
+    do {
+      return try await current.transact(options.database, operations, timeout: options.callTimeout)
+    } catch OVSDBError.connectionClosed(let method) {
+      guard operations.allSatisfy(\.isIdempotent) else {
+        throw OVSDBError.outcomeUnknown(method ?? "transact")
+      }
+      let again = try await connectedClient()
+      return try await again.transact(options.database, operations, timeout: options.callTimeout)
+    }
+  }
+
+  /// Runs `body` on the current replica, commits what it added guarded by what it read, and reruns
+  /// it on a fresher replica when a guard fails. A body that adds nothing commits nothing.
+  /// Returns the body's value and the results of its own operations (guards excluded).
+  public func transaction<T: Sendable>(
+    _ body: @Sendable (inout TransactionBuilder) throws -> T
+  ) async throws -> (value: T, results: [OperationResult]) {
+    for _ in 0...options.maxConflictRetries {
+      guard let replica = replicaStorage else { throw OVSDBError.connectionClosed(method: nil) }
+      let snapshot = replica.snapshot
+      var builder = TransactionBuilder(snapshot: snapshot)
+      let value = try body(&builder)
+      if builder.operations.isEmpty { return (value, []) }
+      do {
+        let results = try await transact(builder.guards + builder.operations)
+        return (value, Array(results.dropFirst(builder.guards.count)))
+      } catch let error as TransactionError
+        where error.isConflict && (error.operationIndex ?? .max) < builder.guards.count
+      {
+        conflictReruns += 1
+        await waitForReplica(newerThan: snapshot.generation)
+      }
+    }
+    throw OVSDBError.tooManyConflicts(options.maxConflictRetries)
+  }
+
+  /// Waits (bounded) until the replica has applied an update after `generation`.
+  public func waitForReplica(newerThan generation: Int, timeout: Duration = .seconds(2)) async {
+    let deadline = ContinuousClock.now + timeout
+    while (replicaStorage?.snapshot.generation ?? 0) <= generation, ContinuousClock.now < deadline {
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+  }
+
+  private func connectedClient() async throws -> OVSDBClient {
+    let deadline = ContinuousClock.now + options.callTimeout
+    while true {
+      if let client, client.rpc.isActive { return client }
+      if closed { throw OVSDBError.connectionClosed(method: nil) }
+      guard ContinuousClock.now < deadline else {
+        throw OVSDBError.timedOut(method: "reconnect to \(remote)", seconds: Self.seconds(options.callTimeout))
+      }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+  }
+
+  // MARK: - Connection lifecycle
+
+  private func connectAndSync() async throws -> OVSDBClient {
+    let fresh = try await OVSDBClient.connect(remote, timeout: options.connectTimeout)
+    do {
+      let replica: Replica
+      if let existing = replicaStorage {
+        replica = existing
+      } else {
+        let schema = try await fresh.schema(of: options.database)
+        for table in tables.keys where schema[table] == nil {
+          throw OVSDBError.protocolViolation("table \(table) is not in the \(options.database) schema")
+        }
+        // Columns an older server lacks are left out rather than refused.
+        var known: [String: [String]?] = [:]
+        for (table, columns) in tables {
+          known[table] = columns.map { $0.filter { schema[table]?[$0] != nil } }
+        }
+        replica = Replica(schema: schema, columns: known)
+      }
+      try await monitor(fresh, into: replica)
+      replicaStorage = replica
+      client = fresh
+      syncCount += 1
+      return fresh
+    } catch {
+      await fresh.close()
+      throw error
+    }
+  }
+
+  private func monitor(_ connection: OVSDBClient, into replica: Replica) async throws {
+    let preferred = monitorMethod.map { m in [m] + options.methods.filter { $0 != m } } ?? options.methods
+    var lastError: (any Error)?
+    for method in preferred {
+      let requests = method.requests(replica.columns, schema: replica.schema)
+      let db = JSON.string(options.database)
+      do {
+        switch method {
+        case .monitorCondSince:
+          let last: JSON = replica.lastTransactionID.map(JSON.string) ?? .null
+          let reply = try await connection.rpc.call(
+            method.rawValue, [db, monitorID, requests, last], timeout: options.callTimeout)
+          guard case .array(let parts) = reply, parts.count == 3, case .bool(let found) = parts[0] else {
+            throw OVSDBError.protocolViolation("monitor_cond_since reply is not [found, last-txn-id, updates]")
+          }
+          let updates = try TableUpdates(json: parts[2], version2: true, schema: replica.schema)
+          replica.apply(updates, resync: !found, lastTransactionID: parts[1].stringValue)
+        case .monitorCond:
+          let reply = try await connection.rpc.call(
+            method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
+          replica.apply(try TableUpdates(json: reply, version2: true, schema: replica.schema), resync: true)
+        case .monitor:
+          let reply = try await connection.rpc.call(
+            method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
+          replica.apply(try TableUpdates(json: reply, version2: false, schema: replica.schema), resync: true)
+        }
+        monitorMethod = method
+        return
+      } catch let error as OVSDBError {
+        guard case .rpcError = error else { throw error }
+        lastError = error
+      }
+    }
+    throw lastError ?? OVSDBError.protocolViolation("no monitor method configured")
+  }
+
+  /// Applies notifications until the connection ends, then reconnects with backoff, forever (until `close`).
+  private func maintain(_ first: OVSDBClient) async {
+    var current = first
+    while !closed {
+      await pump(current)
+      if client === current { client = nil }
+      var attempt = 0
+      while !closed {
+        try? await Task.sleep(for: options.backoff.delay(attempt: attempt))
+        attempt += 1
+        if closed { return }
+        if let next = try? await connectAndSync() {
+          current = next
+          break
+        }
+      }
+    }
+  }
+
+  private func pump(_ connection: OVSDBClient) async {
+    guard let replica = replicaStorage else { return }
+    let probe = options.probeInterval
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask {
+        for await event in connection.rpc.events {
+          guard case .notification(let method, let params) = event else { continue }
+          do {
+            try Self.handle(method, params, replica: replica)
+          } catch {
+            // A notification we cannot read leaves the replica unknown: resync from scratch.
+            await connection.close()
+          }
+        }
+      }
+      if let probe {
+        group.addTask {
+          while !Task.isCancelled && connection.rpc.isActive {
+            try? await Task.sleep(for: probe)
+            if Task.isCancelled { return }
+            do {
+              _ = try await connection.rpc.call("echo", ["probe"], timeout: probe)
+            } catch {
+              await connection.close()
+              return
+            }
+          }
+        }
+      }
+      await group.next()
+      group.cancelAll()
+    }
+  }
+
+  static func handle(_ method: String, _ params: [JSON], replica: Replica) throws {
+    switch method {
+    case "update" where params.count == 2:
+      replica.apply(try TableUpdates(json: params[1], version2: false, schema: replica.schema))
+    case "update2" where params.count == 2:
+      replica.apply(try TableUpdates(json: params[1], version2: true, schema: replica.schema))
+    case "update3" where params.count == 3:
+      replica.apply(
+        try TableUpdates(json: params[2], version2: true, schema: replica.schema),
+        lastTransactionID: params[1].stringValue)
+    case "monitor_canceled":
+      // The database was removed or its schema converted: our monitor is gone.
+      throw OVSDBError.protocolViolation("server canceled the monitor")
+    default:
+      break
+    }
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+  }
+}

@@ -1,0 +1,43 @@
+/// Reads from a replica snapshot and collects the operations to commit. Every read is remembered
+/// as a `wait` guard, so the transaction commits only if what it read is still what the server has
+/// (optimistic concurrency); otherwise the client reruns the body on a fresher snapshot.
+public struct TransactionBuilder {
+  public let snapshot: ReplicaSnapshot
+  public private(set) var guards: [Operation] = []
+  public private(set) var operations: [Operation] = []
+  private var guarded: Set<Operation> = []
+
+  public init(snapshot: ReplicaSnapshot) {
+    self.snapshot = snapshot
+  }
+
+  /// A row by UUID, guarded on `columns` (and on its existence, or absence).
+  public mutating func row(_ table: String, _ uuid: RowUUID, columns: [String]) -> [String: Datum]? {
+    let row = snapshot.row(table, uuid)
+    let expected = row.map { row in [Dictionary(uniqueKeysWithValues: columns.map { ($0, row[$0] ?? .empty) })] } ?? []
+    addGuard(.wait(table: table, where: [.uuid(uuid)], columns: columns, until: .equal, rows: expected, timeout: 0))
+    return row
+  }
+
+  /// Rows whose `column` equals `value` (e.g. a Port by name), guarded on exactly that set of rows
+  /// still matching, so a concurrent insert or delete of a same-named row is a conflict.
+  public mutating func rows(_ table: String, where column: String, equals value: Atom) -> [(
+    uuid: RowUUID, row: [String: Datum]
+  )] {
+    let found = snapshot.rows(table, where: column, equals: value)
+    addGuard(
+      .wait(
+        table: table, where: [.equals(column, value)], columns: ["_uuid"], until: .equal,
+        rows: found.map { ["_uuid": .scalar(.uuid($0.0))] }, timeout: 0))
+    return found.map { (uuid: $0.0, row: $0.1) }
+  }
+
+  /// Adds an operation to commit.
+  public mutating func add(_ operation: Operation) {
+    operations.append(operation)
+  }
+
+  private mutating func addGuard(_ operation: Operation) {
+    if guarded.insert(operation).inserted { guards.append(operation) }
+  }
+}
