@@ -125,3 +125,9 @@ extension Datum: CustomStringConvertible {
     return "[" + keys.map(\.description).joined(separator: ", ") + "]"
   }
 }
+
+extension Datum: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+  public init(stringLiteral value: String) { self = .scalar(.string(value)) }
+  public init(integerLiteral value: Int64) { self = .scalar(.integer(value)) }
+  public init(booleanLiteral value: Bool) { self = .scalar(.boolean(value)) }
+}

@@ -38,7 +38,7 @@ public final class OVSDBClient: Sendable {
   /// `transact` (RFC 7047 §4.1.3) of typed operations as one atomic transaction. Throws
   /// `TransactionError` naming the failed operation (or the commit) when the server refused it.
   public func transact(
-    _ database: String, _ operations: [Operation], timeout: Duration? = .seconds(60)
+    _ database: String, _ operations: [DBOperation], timeout: Duration? = .seconds(60)
   ) async throws -> [OperationResult] {
     var writer = JSONWriter(reservingCapacity: 64 + operations.count * 96)
     writer.writeRaw("[")

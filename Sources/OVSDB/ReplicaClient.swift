@@ -74,7 +74,7 @@ public actor ReplicaClient {
   /// Sends `operations` as one transaction. If the connection drops before the reply, the
   /// transaction is sent again after reconnecting only when every operation is idempotent;
   /// otherwise the outcome is unknown and that is what is thrown.
-  public func transact(_ operations: [Operation]) async throws -> [OperationResult] {
+  public func transact(_ operations: [DBOperation]) async throws -> [OperationResult] {
     let current = try await connectedClient()
     do {
       return try await current.transact(options.database, operations, timeout: options.callTimeout)

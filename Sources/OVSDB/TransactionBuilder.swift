@@ -3,9 +3,9 @@
 /// (optimistic concurrency); otherwise the client reruns the body on a fresher snapshot.
 public struct TransactionBuilder {
   public let snapshot: ReplicaSnapshot
-  public private(set) var guards: [Operation] = []
-  public private(set) var operations: [Operation] = []
-  private var guarded: Set<Operation> = []
+  public private(set) var guards: [DBOperation] = []
+  public private(set) var operations: [DBOperation] = []
+  private var guarded: Set<DBOperation> = []
 
   public init(snapshot: ReplicaSnapshot) {
     self.snapshot = snapshot
@@ -33,11 +33,11 @@ public struct TransactionBuilder {
   }
 
   /// Adds an operation to commit.
-  public mutating func add(_ operation: Operation) {
+  public mutating func add(_ operation: DBOperation) {
     operations.append(operation)
   }
 
-  private mutating func addGuard(_ operation: Operation) {
+  private mutating func addGuard(_ operation: DBOperation) {
     if guarded.insert(operation).inserted { guards.append(operation) }
   }
 }

@@ -30,7 +30,7 @@ public struct TransactionError: Error, Sendable, Equatable, CustomStringConverti
 
 extension OperationResult {
   /// Reads a transact reply: one result per operation plus, when the commit itself failed, one more.
-  static func decode(_ reply: [JSON], for operations: [Operation]) throws -> [OperationResult] {
+  static func decode(_ reply: [JSON], for operations: [DBOperation]) throws -> [OperationResult] {
     var results: [OperationResult] = []
     results.reserveCapacity(operations.count)
     for (index, item) in reply.enumerated() {

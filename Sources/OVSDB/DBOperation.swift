@@ -40,7 +40,7 @@ public struct Mutation: Sendable, Hashable {
 
 /// One operation of a `transact` (RFC 7047 §5.2), as data: plans are printed, compared and tested
 /// before anything is sent.
-public enum Operation: Sendable, Hashable {
+public enum DBOperation: Sendable, Hashable {
   public enum WaitUntil: String, Sendable, Hashable { case equal = "==", notEqual = "!=" }
 
   /// `uuidName` lets later operations refer to the new row as `.namedUUID`; `uuid` asks the server
@@ -96,7 +96,7 @@ public enum Operation: Sendable, Hashable {
 }
 
 extension JSONWriter {
-  public mutating func write(_ operation: Operation) {
+  public mutating func write(_ operation: DBOperation) {
     switch operation {
     case .insert(let table, let row, let uuidName, let uuid):
       writeRaw("{\"op\":\"insert\",\"table\":")
