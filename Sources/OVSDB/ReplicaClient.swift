@@ -32,6 +32,8 @@ public actor ReplicaClient {
   public private(set) var monitorMethod: MonitorMethod?
   /// Completed (re)synchronisations: 1 after `start`, +1 per reconnect.
   public private(set) var syncCount = 0
+  /// Whether the latest (re)synchronisation resumed from the last transaction id instead of a full dump.
+  public private(set) var lastSyncResumed = false
   /// How many transactions were rerun because a guard found the data changed (for tests and metrics).
   public private(set) var conflictReruns = 0
 
@@ -172,7 +174,8 @@ public actor ReplicaClient {
       do {
         switch method {
         case .monitorCondSince:
-          let last: JSON = replica.lastTransactionID.map(JSON.string) ?? .null
+          // The all-zero id asks for a full dump (the server rejects null).
+          let last = JSON.string(replica.lastTransactionID ?? "00000000-0000-0000-0000-000000000000")
           let reply = try await connection.rpc.call(
             method.rawValue, [db, monitorID, requests, last], timeout: options.callTimeout)
           guard case .array(let parts) = reply, parts.count == 3, case .bool(let found) = parts[0] else {
@@ -180,11 +183,14 @@ public actor ReplicaClient {
           }
           let updates = try TableUpdates(json: parts[2], version2: true, schema: replica.schema)
           replica.apply(updates, resync: !found, lastTransactionID: parts[1].stringValue)
+          lastSyncResumed = found
         case .monitorCond:
+          lastSyncResumed = false
           let reply = try await connection.rpc.call(
             method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
           replica.apply(try TableUpdates(json: reply, version2: true, schema: replica.schema), resync: true)
         case .monitor:
+          lastSyncResumed = false
           let reply = try await connection.rpc.call(
             method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
           replica.apply(try TableUpdates(json: reply, version2: false, schema: replica.schema), resync: true)

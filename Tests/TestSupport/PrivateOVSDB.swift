@@ -16,13 +16,21 @@ public final class PrivateOVSDB: Sendable {
 
   /// With `vswitchd`, ovs-vswitchd runs in a network namespace of its own (see `namespace`), so it
   /// never competes with the shared switch scripts/test runs for libvirt.
-  public static func start(vswitchd: Bool = false) async throws -> PrivateOVSDB {
+  /// With `clustered`, the database is a one-server RAFT cluster, which (unlike a standalone one)
+  /// keeps transaction history, so monitor_cond_since can resume.
+  public static func start(vswitchd: Bool = false, clustered: Bool = false) async throws -> PrivateOVSDB {
     for program in ["ovsdb-server", "ovsdb-tool"] + (vswitchd ? ["ovs-vswitchd"] : []) {
       _ = try Integration.program(program)
     }
     let directory = try TemporaryDirectory.make("db")
     let sandbox = Sandbox(
       directory: directory, networkNamespace: vswitchd ? TemporaryDirectory.namespace(for: directory) : nil)
+    if clustered {
+      let tool = try Integration.program("ovsdb-tool")
+      try CommandRunner.run(
+        tool, ["create-cluster", sandbox.databaseFile, try Executables.vswitchSchema(), "unix:\(directory)/raft.sock"],
+        outputFile: directory + "/create-cluster.out")
+    }
     _ = try await sandbox.start(vswitchd: vswitchd)
     return PrivateOVSDB(sandbox: sandbox)
   }
