@@ -57,7 +57,12 @@ let package = Package(
     ),
     .target(
       name: "TestSupport",
-      dependencies: ["OVSDB", "OVSVirt"],
+      dependencies: [
+        "OVSDB", "OVSVirt",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ],
       path: "Tests/TestSupport"
     ),
     .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"]),

@@ -77,6 +77,13 @@ public final class OVSDBClient: Sendable {
     _ = try await rpc.call("unlock", [.string(id)])
   }
 
+  /// `cancel` (RFC 7047 §4.1.4): asks the server to give up request `requestID` (a `wait` that
+  /// would block), as a notification. Debian's ovsdb-server 3.1 ignores it; the call's own timeout
+  /// still ends the wait on our side.
+  public func cancel(requestID: Int64) async throws {
+    try await rpc.notify("cancel", [.int(requestID)])
+  }
+
   /// `monitor_cancel` (RFC 7047 §4.1.7).
   public func cancelMonitor(_ id: JSON) async throws {
     _ = try await rpc.call("monitor_cancel", [id])
