@@ -55,6 +55,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(
+      name: "ovsdb-bench",
+      dependencies: ["OVSDB"],
+      path: "Benchmarks/OVSDBBench"
+    ),
     .target(
       name: "TestSupport",
       dependencies: [
