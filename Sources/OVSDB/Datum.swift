@@ -13,9 +13,32 @@ public struct Datum: Sendable, Hashable {
     self.values = values
   }
 
-  /// A set; duplicates collapse.
+  /// A set; duplicates collapse. Input already in order (as servers send it) is taken as is.
   public static func set(_ atoms: [Atom]) -> Datum {
-    Datum(keys: Array(Set(atoms)).sorted(), values: nil)
+    if isStrictlyIncreasing(atoms) { return Datum(keys: atoms, values: nil) }
+    var sorted = atoms.sorted()
+    var unique = 0
+    for i in sorted.indices where i == 0 || sorted[i] != sorted[unique - 1] {
+      sorted[unique] = sorted[i]
+      unique += 1
+    }
+    sorted.removeSubrange(unique...)
+    return Datum(keys: sorted, values: nil)
+  }
+
+  /// A map from parallel key and value arrays; a duplicate key keeps its last value.
+  static func map(keys: [Atom], values: [Atom]) -> Datum {
+    if isStrictlyIncreasing(keys) { return Datum(keys: keys, values: values) }
+    return map(Array(zip(keys, values)))
+  }
+
+  static func isStrictlyIncreasing(_ atoms: [Atom]) -> Bool {
+    var i = 1
+    while i < atoms.count {
+      if !(atoms[i - 1] < atoms[i]) { return false }
+      i += 1
+    }
+    return true
   }
 
   public static func scalar(_ atom: Atom) -> Datum { Datum(keys: [atom], values: nil) }

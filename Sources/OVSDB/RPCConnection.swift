@@ -66,12 +66,24 @@ public final class RPCConnection: Sendable {
   public func call(
     _ method: String, encodedParams: [UInt8], timeout: Duration? = .seconds(60)
   ) async throws -> JSON {
+    let raw = try await callRaw(method, encodedParams: encodedParams, timeout: timeout)
+    do {
+      return try raw.parse()
+    } catch {
+      throw OVSDBError.protocolViolation("\(method) result: \(error)")
+    }
+  }
+
+  /// Like `call`, returning the result undecoded (for monitor dumps, decoded straight into a replica).
+  public func callRaw(
+    _ method: String, encodedParams: [UInt8], timeout: Duration? = .seconds(60)
+  ) async throws -> RawJSON {
     let params = encodedParams
     let id = nextID.withLockedValue { value in
       value += 1
       return value
     }
-    let promise = channel.eventLoop.makePromise(of: JSON.self)
+    let promise = channel.eventLoop.makePromise(of: RawJSON.self)
     let call = PendingCall(
       id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
     channel.writeAndFlush(RPCOutbound.call(call)).whenFailure { _ in

@@ -2,7 +2,7 @@ import NIOCore
 
 /// Turns the byte stream into parsed JSON-RPC messages, one per complete top-level object.
 struct RPCFrameDecoder: ByteToMessageDecoder {
-  typealias InboundOut = RPCMessage
+  typealias InboundOut = InboundMessage
 
   private var scanner: JSONFrameScanner
   /// Bytes after the reader index already scanned without finding a message end.
@@ -27,16 +27,12 @@ struct RPCFrameDecoder: ByteToMessageDecoder {
       return .needMoreData
     }
     scanned = 0
-    let json: JSON
-    do {
-      json = try buffer.withUnsafeReadableBytes { bytes throws(JSONParseError) in
-        try JSONParser.parseResult(UnsafeRawBufferPointer(rebasing: bytes[range]), maxDepth: scanner.maxDepth).get()
-      }
-    } catch {
-      throw OVSDBError.protocolViolation("server sent \(error)")
+    let depth = scanner.maxDepth
+    let message = try buffer.withUnsafeReadableBytes { bytes throws(OVSDBError) in
+      try InboundMessage(bytes: UnsafeRawBufferPointer(rebasing: bytes[range]), maxDepth: depth)
     }
     buffer.moveReaderIndex(forwardBy: range.upperBound)
-    context.fireChannelRead(wrapInboundOut(try RPCMessage(json)))
+    context.fireChannelRead(wrapInboundOut(message))
     return .continue
   }
 

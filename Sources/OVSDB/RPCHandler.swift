@@ -7,7 +7,7 @@ struct PendingCall {
   /// The params array, already encoded.
   var params: [UInt8]
   var timeout: TimeAmount?
-  var promise: EventLoopPromise<JSON>
+  var promise: EventLoopPromise<RawJSON>
 }
 
 /// What the connection writes: a call that awaits its answer, or a message that needs none.
@@ -18,20 +18,20 @@ enum RPCOutbound {
 
 /// What the server sends that nobody called for, in arrival order.
 public enum RPCEvent: Sendable, Equatable {
-  /// `update`, `update2`, `update3`, `locked`, `stolen`, …
-  case notification(method: String, params: [JSON])
+  /// `update`, `update2`, `update3`, `locked`, `stolen`, …; `params` is the raw params array.
+  case notification(method: String, params: RawJSON)
 }
 
 /// Matches responses to calls by id, answers the server's `echo`, and forwards notifications.
 /// Lives on the channel's event loop; all state is confined to it.
 final class RPCHandler: ChannelDuplexHandler {
-  typealias InboundIn = RPCMessage
+  typealias InboundIn = InboundMessage
   typealias OutboundIn = RPCOutbound
   typealias OutboundOut = ByteBuffer
 
   private struct Waiting {
     var method: String
-    var promise: EventLoopPromise<JSON>
+    var promise: EventLoopPromise<RawJSON>
     var timer: Scheduled<Void>?
   }
 
@@ -92,11 +92,19 @@ final class RPCHandler: ChannelDuplexHandler {
       }
     case .request(let id, let method, let params):
       // RFC 7047 §4.1.11: the server may probe us with echo; anything else we do not serve.
-      let reply: RPCMessage =
-        method == "echo"
-        ? .response(id: id, result: .array(params), error: .null)
-        : .response(id: id, result: .null, error: .string("unknown method \(method)"))
-      context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply.encoded())), promise: nil)
+      var writer = JSONWriter()
+      writer.writeRaw("{\"id\":")
+      writer.write(id)
+      if method == "echo" {
+        writer.writeRaw(",\"result\":")
+        writer.writeJSONFragment(params.bytes)
+        writer.writeRaw(",\"error\":null}")
+      } else {
+        writer.writeRaw(",\"result\":null,\"error\":")
+        writer.writeString("unknown method \(method)")
+        writer.writeRaw("}")
+      }
+      context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: writer.bytes)), promise: nil)
     case .notification(let method, let params):
       events.yield(.notification(method: method, params: params))
     }
@@ -121,7 +129,7 @@ final class RPCHandler: ChannelDuplexHandler {
     }
   }
 
-  private func complete(_ id: Int64, with result: Result<JSON, Error>) {
+  private func complete(_ id: Int64, with result: Result<RawJSON, Error>) {
     guard let entry = waiting.removeValue(forKey: id) else { return }
     entry.timer?.cancel()
     entry.promise.completeWith(result)

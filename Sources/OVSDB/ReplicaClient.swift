@@ -172,28 +172,24 @@ public actor ReplicaClient {
       let requests = method.requests(replica.columns, schema: replica.schema)
       let db = JSON.string(options.database)
       do {
+        var writer = JSONWriter()
         switch method {
         case .monitorCondSince:
           // The all-zero id asks for a full dump (the server rejects null).
           let last = JSON.string(replica.lastTransactionID ?? "00000000-0000-0000-0000-000000000000")
-          let reply = try await connection.rpc.call(
-            method.rawValue, [db, monitorID, requests, last], timeout: options.callTimeout)
-          guard case .array(let parts) = reply, parts.count == 3, case .bool(let found) = parts[0] else {
+          writer.write(.array([db, monitorID, requests, last]))
+          let reply = try await connection.rpc.callRaw(method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+          let (head, updates) = try TableUpdates.decodeTrailing(reply, leading: 2, version2: true, schema: replica.schema)
+          guard case .bool(let found) = head[0] else {
             throw OVSDBError.protocolViolation("monitor_cond_since reply is not [found, last-txn-id, updates]")
           }
-          let updates = try TableUpdates(json: parts[2], version2: true, schema: replica.schema)
-          replica.apply(updates, resync: !found, lastTransactionID: parts[1].stringValue)
+          replica.apply(updates, resync: !found, lastTransactionID: head[1].stringValue)
           lastSyncResumed = found
-        case .monitorCond:
+        case .monitorCond, .monitor:
+          writer.write(.array([db, monitorID, requests]))
+          let reply = try await connection.rpc.callRaw(method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+          replica.apply(try TableUpdates(raw: reply, version2: method == .monitorCond, schema: replica.schema), resync: true)
           lastSyncResumed = false
-          let reply = try await connection.rpc.call(
-            method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
-          replica.apply(try TableUpdates(json: reply, version2: true, schema: replica.schema), resync: true)
-        case .monitor:
-          lastSyncResumed = false
-          let reply = try await connection.rpc.call(
-            method.rawValue, [db, monitorID, requests], timeout: options.callTimeout)
-          replica.apply(try TableUpdates(json: reply, version2: false, schema: replica.schema), resync: true)
         }
         monitorMethod = method
         return
@@ -258,16 +254,15 @@ public actor ReplicaClient {
     }
   }
 
-  static func handle(_ method: String, _ params: [JSON], replica: Replica) throws {
+  static func handle(_ method: String, _ params: RawJSON, replica: Replica) throws {
     switch method {
-    case "update" where params.count == 2:
-      replica.apply(try TableUpdates(json: params[1], version2: false, schema: replica.schema))
-    case "update2" where params.count == 2:
-      replica.apply(try TableUpdates(json: params[1], version2: true, schema: replica.schema))
-    case "update3" where params.count == 3:
-      replica.apply(
-        try TableUpdates(json: params[2], version2: true, schema: replica.schema),
-        lastTransactionID: params[1].stringValue)
+    case "update", "update2":
+      let (_, updates) = try TableUpdates.decodeTrailing(
+        params, leading: 1, version2: method == "update2", schema: replica.schema)
+      replica.apply(updates)
+    case "update3":
+      let (head, updates) = try TableUpdates.decodeTrailing(params, leading: 2, version2: true, schema: replica.schema)
+      replica.apply(updates, lastTransactionID: head[1].stringValue)
     case "monitor_canceled":
       // The database was removed or its schema converted: our monitor is gone.
       throw OVSDBError.protocolViolation("server canceled the monitor")

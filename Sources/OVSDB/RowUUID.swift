@@ -18,29 +18,37 @@ public struct RowUUID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
     guard bytes.count == 36 else { return nil }
-    var high: UInt64 = 0
-    var low: UInt64 = 0
-    var nibbles = 0
-    for (i, byte) in bytes.enumerated() {
-      if i == 8 || i == 13 || i == 18 || i == 23 {
-        guard byte == UInt8(ascii: "-") else { return nil }
-        continue
-      }
-      let value: UInt8
-      switch byte {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): value = byte - UInt8(ascii: "A") + 10
-      default: return nil
-      }
-      if nibbles < 16 {
-        high = high << 4 | UInt64(value)
+    self.init(ascii: UnsafeRawBufferPointer(bytes), at: 0)
+  }
+
+  /// Parses 36 bytes at `offset` of `bytes` (the caller checked they exist). This runs for every
+  /// UUID of a monitor dump, so it is a straight-line loop over the fixed layout.
+  init?(ascii bytes: UnsafeRawBufferPointer, at offset: Int) {
+    guard bytes[offset + 8] == UInt8(ascii: "-"), bytes[offset + 13] == UInt8(ascii: "-"),
+      bytes[offset + 18] == UInt8(ascii: "-"), bytes[offset + 23] == UInt8(ascii: "-")
+    else { return nil }
+    var words: (UInt64, UInt64) = (0, 0)
+    var valid: UInt8 = 0
+    var i = offset
+    let end = offset + 36
+    var nibble = 0
+    while i < end {
+      let byte = bytes[i]
+      i += 1
+      if byte == UInt8(ascii: "-") { continue }
+      let digit = byte &- UInt8(ascii: "0")
+      let letter = (byte | 0x20) &- UInt8(ascii: "a")
+      let value: UInt8 = digit < 10 ? digit : letter &+ 10
+      valid |= (digit < 10 || letter < 6) ? 0 : 1
+      if nibble < 16 {
+        words.0 = words.0 << 4 | UInt64(value & 0xF)
       } else {
-        low = low << 4 | UInt64(value)
+        words.1 = words.1 << 4 | UInt64(value & 0xF)
       }
-      nibbles += 1
+      nibble += 1
     }
-    self.init(high: high, low: low)
+    guard valid == 0, nibble == 32 else { return nil }
+    self.init(high: words.0, low: words.1)
   }
 
   /// A random (version 4) UUID, for rows whose UUID the client chooses (`uuid` in insert).
