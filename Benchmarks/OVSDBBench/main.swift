@@ -35,7 +35,8 @@ func insertOperations(bridge: String, count: Int) -> [DBOperation] {
   ports.reserveCapacity(count)
   for i in 0..<count {
     let name = "bp\(i)"
-    ops.append(.insert(table: "Interface", row: ["name": .scalar(.string(name)), "type": "internal"], uuidName: "i\(i)"))
+    ops.append(
+      .insert(table: "Interface", row: ["name": .scalar(.string(name)), "type": "internal"], uuidName: "i\(i)"))
     ops.append(
       .insert(
         table: "Port",
@@ -44,7 +45,8 @@ func insertOperations(bridge: String, count: Int) -> [DBOperation] {
     ports.append(.namedUUID("p\(i)"))
   }
   ops.append(.insert(table: "Bridge", row: ["name": .scalar(.string(bridge)), "ports": .set(ports)], uuidName: "br"))
-  ops.append(.mutate(table: "Open_vSwitch", where: [], mutations: [Mutation("bridges", .insert, .set([.namedUUID("br")]))]))
+  ops.append(
+    .mutate(table: "Open_vSwitch", where: [], mutations: [Mutation("bridges", .insert, .set([.namedUUID("br")]))]))
   return ops
 }
 
@@ -111,7 +113,9 @@ func exchange(_ fd: Int32, _ request: [UInt8]) throws -> [UInt8] {
     guard n > 0 else { throw BenchError(description: "server closed") }
     received.append(contentsOf: buffer[0..<n])
     let from = scanned
-    if let range = try received.withUnsafeBytes({ bytes throws(JSONFrameScanner.ScanError) in try scanner.scan(bytes, from: from) }) {
+    if let range = try received.withUnsafeBytes({ bytes throws(JSONFrameScanner.ScanError) in
+      try scanner.scan(bytes, from: from)
+    }) {
       return Array(received[range])
     }
     scanned = received.count
@@ -161,7 +165,9 @@ func dumpCapture(_ args: [String]) async throws {
   let remote = try argument("--db", in: args)
   let out = try argument("--out", in: args)
   guard case .unix(let path) = try Endpoint(remote) else { throw BenchError(description: "unix socket only") }
-  if let populate = args.firstIndex(of: "--populate").flatMap({ args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil }) {
+  if let populate = args.firstIndex(of: "--populate").flatMap({
+    args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil
+  }) {
     let client = try await OVSDBClient.connect(remote)
     _ = try await client.transact("Open_vSwitch", insertOperations(bridge: "dump", count: populate))
     await client.close()

@@ -2,15 +2,51 @@
 /// scalar column holds a set of exactly one; an optional one a set of zero or one. Keys are kept
 /// sorted and unique, so two equal values compare equal however the server ordered them.
 public struct Datum: Sendable, Hashable {
-  public private(set) var keys: [Atom]
-  /// nil for a set; for a map, `values[i]` belongs to `keys[i]`.
-  public private(set) var values: [Atom]?
+  /// Scalars (most column values) are stored inline: a 10,000-row dump then makes no array per
+  /// value. Constructors keep one canonical form per value, so derived equality is value equality.
+  enum Storage: Sendable, Hashable {
+    case empty
+    case single(Atom)
+    /// Two or more atoms, sorted and unique.
+    case many([Atom])
+    /// Keys sorted and unique; `values[i]` belongs to `keys[i]`.
+    case map(keys: [Atom], values: [Atom])
+  }
 
-  public static let empty = Datum(keys: [], values: nil)
+  var storage: Storage
+
+  public static let empty = Datum(storage: .empty)
+
+  init(storage: Storage) {
+    self.storage = storage
+  }
 
   init(keys: [Atom], values: [Atom]?) {
-    self.keys = keys
-    self.values = values
+    if let values {
+      storage = .map(keys: keys, values: values)
+    } else {
+      switch keys.count {
+      case 0: storage = .empty
+      case 1: storage = .single(keys[0])
+      default: storage = .many(keys)
+      }
+    }
+  }
+
+  /// The set's atoms, or the map's keys, in order.
+  public var keys: [Atom] {
+    switch storage {
+    case .empty: return []
+    case .single(let atom): return [atom]
+    case .many(let atoms): return atoms
+    case .map(let keys, _): return keys
+    }
+  }
+
+  /// nil for a set; for a map, `values[i]` belongs to `keys[i]`.
+  public var values: [Atom]? {
+    if case .map(_, let values) = storage { return values }
+    return nil
   }
 
   /// A set; duplicates collapse. Input already in order (as servers send it) is taken as is.
@@ -41,7 +77,7 @@ public struct Datum: Sendable, Hashable {
     return true
   }
 
-  public static func scalar(_ atom: Atom) -> Datum { Datum(keys: [atom], values: nil) }
+  public static func scalar(_ atom: Atom) -> Datum { Datum(storage: .single(atom)) }
 
   /// A map; a duplicate key keeps its last value.
   public static func map(_ pairs: [(Atom, Atom)]) -> Datum {
@@ -55,12 +91,27 @@ public struct Datum: Sendable, Hashable {
     map(dictionary.map { (Atom.string($0.key), Atom.string($0.value)) })
   }
 
-  public var isMap: Bool { values != nil }
-  public var count: Int { keys.count }
-  public var isEmpty: Bool { keys.isEmpty }
+  public var isMap: Bool {
+    if case .map = storage { return true }
+    return false
+  }
+
+  public var count: Int {
+    switch storage {
+    case .empty: return 0
+    case .single: return 1
+    case .many(let atoms): return atoms.count
+    case .map(let keys, _): return keys.count
+    }
+  }
+
+  public var isEmpty: Bool { count == 0 }
 
   /// The single atom of a scalar or optional-present column.
-  public var scalar: Atom? { keys.count == 1 && values == nil ? keys[0] : nil }
+  public var scalar: Atom? {
+    if case .single(let atom) = storage { return atom }
+    return nil
+  }
 
   /// The value for `key` in a map.
   public subscript(key: Atom) -> Atom? {
@@ -68,9 +119,13 @@ public struct Datum: Sendable, Hashable {
     return values[index]
   }
 
-  public func contains(_ key: Atom) -> Bool { index(of: key) != nil }
+  public func contains(_ key: Atom) -> Bool {
+    if case .single(let atom) = storage { return atom == key }
+    return index(of: key) != nil
+  }
 
   func index(of key: Atom) -> Int? {
+    let keys = self.keys
     var low = 0
     var high = keys.count
     while low < high {

@@ -69,6 +69,7 @@ public enum InboundMessage: Sendable, Equatable {
       throw .protocolViolation(
         "JSON-RPC message is neither a request nor a response: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
     }
-    self = .response(id: id, result: raw["result"] ?? RawJSON(validated: Array("null".utf8)), error: fields["error"] ?? .null)
+    self = .response(
+      id: id, result: raw["result"] ?? RawJSON(validated: Array("null".utf8)), error: fields["error"] ?? .null)
   }
 }

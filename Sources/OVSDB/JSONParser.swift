@@ -247,18 +247,27 @@ public struct JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
       position += 1
       let start = position
-      // Fast path: no escapes, so the bytes between the quotes are the string.
+      var highBits: UInt8 = 0
+      // Fast path: no escapes, so the bytes between the quotes are the string; pure ASCII (names,
+      // UUIDs, keys: nearly everything OVSDB sends) needs no UTF-8 validation at all.
       while position < buffer.count {
         let byte = buffer[position]
         if byte == UInt8(ascii: "\"") {
           let raw = UnsafeRawBufferPointer(rebasing: buffer[start..<position])
+          position += 1
+          if highBits < 0x80 {
+            return String(unsafeUninitializedCapacity: raw.count) { target in
+              _ = target.initialize(from: raw)
+              return raw.count
+            }
+          }
           guard let s = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
             position = start
             throw fail(.invalidUTF8)
           }
-          position += 1
           return s
         }
+        highBits |= byte
         if byte == UInt8(ascii: "\\") { break }
         if byte < 0x20 { throw fail(.controlCharacterInString) }
         position += 1

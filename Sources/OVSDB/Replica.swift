@@ -54,8 +54,10 @@ public final class Replica: Sendable {
       for (table, rows) in updates.tables {
         guard let tableSchema = schema[table] else { continue }
         var current = snapshot.tables[table] ?? [:]
-        for (uuid, rowChange) in rows {
-          switch rowChange {
+        current.reserveCapacity(current.count + rows.count)
+        for update in rows {
+          let uuid = update.uuid
+          switch update.change {
           case .insert(let row):
             current[uuid] = Self.filled(row, table: tableSchema, columns: columns[table] ?? nil)
             touched[table, default: []].insert(uuid)

@@ -178,8 +178,10 @@ public actor ReplicaClient {
           // The all-zero id asks for a full dump (the server rejects null).
           let last = JSON.string(replica.lastTransactionID ?? "00000000-0000-0000-0000-000000000000")
           writer.write(.array([db, monitorID, requests, last]))
-          let reply = try await connection.rpc.callRaw(method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
-          let (head, updates) = try TableUpdates.decodeTrailing(reply, leading: 2, version2: true, schema: replica.schema)
+          let reply = try await connection.rpc.callRaw(
+            method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+          let (head, updates) = try TableUpdates.decodeTrailing(
+            reply, leading: 2, version2: true, schema: replica.schema)
           guard case .bool(let found) = head[0] else {
             throw OVSDBError.protocolViolation("monitor_cond_since reply is not [found, last-txn-id, updates]")
           }
@@ -187,8 +189,10 @@ public actor ReplicaClient {
           lastSyncResumed = found
         case .monitorCond, .monitor:
           writer.write(.array([db, monitorID, requests]))
-          let reply = try await connection.rpc.callRaw(method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
-          replica.apply(try TableUpdates(raw: reply, version2: method == .monitorCond, schema: replica.schema), resync: true)
+          let reply = try await connection.rpc.callRaw(
+            method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+          replica.apply(
+            try TableUpdates(raw: reply, version2: method == .monitorCond, schema: replica.schema), resync: true)
           lastSyncResumed = false
         }
         monitorMethod = method

@@ -190,15 +190,35 @@ public struct ColumnSchema: Sendable, Hashable {
   public var mutable: Bool
 }
 
+/// Just what decoding a value needs: the atomic types, in a trivially copyable form (decoding a
+/// dump looks this up for every value, where copying a full `ColumnType` costs retains).
+struct ValueShape: Sendable, Hashable {
+  var key: AtomicType
+  var value: AtomicType?
+}
+
 public struct TableSchema: Sendable, Hashable {
   public var name: String
-  public var columns: [String: ColumnSchema]
+  public var columns: [String: ColumnSchema] {
+    didSet { shapes = columns.mapValues { ValueShape(key: $0.type.key.type, value: $0.type.value?.type) } }
+  }
+  /// Derived from `columns`.
+  private(set) var shapes: [String: ValueShape]
   public var isRoot: Bool
   public var maxRows: Int?
   /// Sets of columns whose values together are unique across rows.
   public var indexes: [[String]]
 
   public subscript(column: String) -> ColumnSchema? { columns[column] }
+
+  public init(name: String, columns: [String: ColumnSchema], isRoot: Bool, maxRows: Int?, indexes: [[String]]) {
+    self.name = name
+    self.columns = columns
+    self.shapes = columns.mapValues { ValueShape(key: $0.type.key.type, value: $0.type.value?.type) }
+    self.isRoot = isRoot
+    self.maxRows = maxRows
+    self.indexes = indexes
+  }
 }
 
 /// A database schema as `get_schema` returns it (RFC 7047 §3.2).

@@ -9,11 +9,23 @@ public enum RowChange: Sendable, Equatable {
   case diff([String: Datum])
 }
 
-/// All row changes of one notification (or monitor reply), by table.
-public struct TableUpdates: Sendable, Equatable {
-  public var tables: [String: [RowUUID: RowChange]]
+/// One row's change.
+public struct RowUpdate: Sendable, Equatable {
+  public var uuid: RowUUID
+  public var change: RowChange
 
-  public init(tables: [String: [RowUUID: RowChange]] = [:]) {
+  public init(_ uuid: RowUUID, _ change: RowChange) {
+    self.uuid = uuid
+    self.change = change
+  }
+}
+
+/// All row changes of one notification (or monitor reply), by table, in the server's order (a
+/// server names each row at most once per table update, so no lookup structure is needed).
+public struct TableUpdates: Sendable, Equatable {
+  public var tables: [String: [RowUpdate]]
+
+  public init(tables: [String: [RowUpdate]] = [:]) {
     self.tables = tables
   }
 

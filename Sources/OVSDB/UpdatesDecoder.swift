@@ -74,7 +74,8 @@ struct UpdatesDecoder {
   }
 
   /// Like `members`, for objects keyed by row UUID (decoded from the bytes, no String made).
-  mutating func uuidKeyedMembers(_ body: (inout UpdatesDecoder, RowUUID) throws(OVSDBError) -> Void) throws(OVSDBError) {
+  mutating func uuidKeyedMembers(_ body: (inout UpdatesDecoder, RowUUID) throws(OVSDBError) -> Void) throws(OVSDBError)
+  {
     try expect(UInt8(ascii: "{"))
     if try peek() == UInt8(ascii: "}") {
       cursor.position += 1
@@ -168,8 +169,8 @@ struct UpdatesDecoder {
   }
 
   /// A value of `type`: `["set", …]`, `["map", …]`, or a single atom.
-  mutating func datum(_ type: ColumnType) throws(OVSDBError) -> Datum {
-    if try peek() == UInt8(ascii: "["), type.key.type != .uuid || isTaggedCollection() {
+  mutating func datum(_ type: ValueShape) throws(OVSDBError) -> Datum {
+    if try peek() == UInt8(ascii: "["), type.key != .uuid || isTaggedCollection() {
       try expect(UInt8(ascii: "["))
       let tag = try string()
       try expect(UInt8(ascii: ","))
@@ -177,16 +178,16 @@ struct UpdatesDecoder {
       switch (tag, type.value) {
       case ("set", nil):
         var atoms: [Atom] = []
-        try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in atoms.append(try d.atom(type.key.type)) }
+        try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in atoms.append(try d.atom(type.key)) }
         result = .set(atoms)
       case ("map", let valueType?):
         var keys: [Atom] = []
         var values: [Atom] = []
         try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in
           try d.expect(UInt8(ascii: "["))
-          keys.append(try d.atom(type.key.type))
+          keys.append(try d.atom(type.key))
           try d.expect(UInt8(ascii: ","))
-          values.append(try d.atom(valueType.type))
+          values.append(try d.atom(valueType))
           try d.expect(UInt8(ascii: "]"))
         }
         result = .map(keys: keys, values: values)
@@ -197,7 +198,7 @@ struct UpdatesDecoder {
       return result
     }
     guard type.value == nil else { throw violation("expected a map") }
-    return .scalar(try atom(type.key.type))
+    return .scalar(try atom(type.key))
   }
 
   /// For uuid columns both a lone atom and a set start with `[`: look at the tag without moving.
@@ -212,8 +213,9 @@ struct UpdatesDecoder {
   /// `{column: value, …}` of `table`; columns the schema does not know are skipped.
   mutating func row(_ table: TableSchema) throws(OVSDBError) -> [String: Datum] {
     var row: [String: Datum] = [:]
+    row.reserveCapacity(8)
     try members { (d: inout UpdatesDecoder, column: String) throws(OVSDBError) in
-      if let type = table.columns[column]?.type {
+      if let type = table.shapes[column] {
         row[column] = try d.datum(type)
       } else {
         try d.skip()
@@ -228,13 +230,13 @@ struct UpdatesDecoder {
       try literal("null")
       return TableUpdates()
     }
-    var tables: [String: [RowUUID: RowChange]] = [:]
+    var tables: [String: [RowUpdate]] = [:]
     try members { (d: inout UpdatesDecoder, tableName: String) throws(OVSDBError) in
       guard let table = d.schema[tableName] else {
         try d.skip()
         return
       }
-      var changes: [RowUUID: RowChange] = [:]
+      var changes: [RowUpdate] = []
       try d.uuidKeyedMembers { (d: inout UpdatesDecoder, uuid: RowUUID) throws(OVSDBError) in
         var change: RowChange?
         var sawOld = false
@@ -261,7 +263,7 @@ struct UpdatesDecoder {
           }
         }
         guard let change else { throw d.violation("row update for \(tableName) \(uuid) says nothing") }
-        changes[uuid] = change
+        changes.append(RowUpdate(uuid, change))
       }
       tables[tableName] = changes
     }

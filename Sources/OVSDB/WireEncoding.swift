@@ -20,24 +20,27 @@ extension JSONWriter {
   }
 
   public mutating func write(_ datum: Datum) {
-    if let values = datum.values {
+    switch datum.storage {
+    case .single(let atom):
+      write(atom)
+    case .empty:
+      writeRaw("[\"set\",[]]")
+    case .many(let atoms):
+      writeRaw("[\"set\",[")
+      for (i, atom) in atoms.enumerated() {
+        if i > 0 { writeRaw(",") }
+        write(atom)
+      }
+      writeRaw("]]")
+    case .map(let keys, let values):
       writeRaw("[\"map\",[")
-      for i in datum.keys.indices {
+      for i in keys.indices {
         if i > 0 { writeRaw(",") }
         writeRaw("[")
-        write(datum.keys[i])
+        write(keys[i])
         writeRaw(",")
         write(values[i])
         writeRaw("]")
-      }
-      writeRaw("]]")
-    } else if datum.keys.count == 1 {
-      write(datum.keys[0])
-    } else {
-      writeRaw("[\"set\",[")
-      for (i, atom) in datum.keys.enumerated() {
-        if i > 0 { writeRaw(",") }
-        write(atom)
       }
       writeRaw("]]")
     }

@@ -3,19 +3,36 @@ import Testing
 @testable import OVSDB
 
 @Suite struct RPCMessageTests {
+  func inbound(_ text: String) throws -> InboundMessage {
+    try Array(text.utf8).withUnsafeBytes { buffer throws(OVSDBError) in try InboundMessage(bytes: buffer) }
+  }
+
   @Test func classifiesMessages() throws {
-    #expect(try RPCMessage(["id": 3, "result": [1], "error": nil]) == .response(id: 3, result: [1], error: nil))
+    #expect(try inbound(#"{"id":3,"result":[1],"error":null}"#) == .response(id: 3, result: [1], error: nil))
     #expect(
-      try RPCMessage(["id": "echo", "method": "echo", "params": []]) == .request(id: "echo", method: "echo", params: [])
-    )
+      try inbound(#"{"id":"echo","method":"echo","params":[]}"#) == .request(id: "echo", method: "echo", params: []))
     #expect(
-      try RPCMessage(["id": nil, "method": "update", "params": [nil, [:]]])
+      try inbound(#" { "method" : "update", "params" : [null, {}], "id" : null } "#)
         == .notification(method: "update", params: [nil, [:]]))
+    // The payload stays raw, byte for byte.
+    guard case .response(_, let result, _) = try inbound(#"{"id":1,"result": {"b" : [1, 2]},"error":null}"#) else {
+      Issue.record("not a response")
+      return
+    }
+    #expect(result.description == #"{"b" : [1, 2]}"#)
   }
 
   @Test func rejectsShapesThatAreNotJSONRPC() {
-    for bad: JSON in [[1], ["method": 5, "params": []], ["method": "x", "params": 1], ["foo": 1], ["id": 1]] {
-      #expect(throws: OVSDBError.self, "\(bad)") { try RPCMessage(bad) }
+    for bad in [
+      "[1]", #"{"method":5,"params":[]}"#, #"{"method":"x","params":1}"#, #"{"foo":1}"#, #"{"id":1}"#,
+      #"{"id":1,"result":[tru]}"#, #"{"id":1,"result":"\u00"}"#, #"{"id":1,"result":1} x"#,
+    ] {
+      #expect(throws: OVSDBError.self, "\(bad)") { try inbound(bad) }
+    }
+    // Invalid UTF-8 inside a raw payload is caught when the message arrives, not later.
+    let bytes: [UInt8] = Array(#"{"id":1,"result":[""#.utf8) + [0xC0, 0xAF] + Array(#""]}"#.utf8)
+    #expect(throws: OVSDBError.self) {
+      try bytes.withUnsafeBytes { buffer throws(OVSDBError) in try InboundMessage(bytes: buffer) }
     }
   }
 
@@ -26,9 +43,6 @@ import Testing
     #expect(
       String(decoding: bytes, as: UTF8.self)
         == #"{"id":7,"method":"transact","params":["Open_vSwitch",{"comment":"hi","op":"comment"}]}"#)
-    #expect(
-      try RPCMessage(JSONParser.parse(bytes))
-        == .request(id: 7, method: "transact", params: ["Open_vSwitch", ["op": "comment", "comment": "hi"]]))
   }
 
   @Test func parsesRemotes() throws {

@@ -93,12 +93,105 @@ import TestSupport
       "tables": ["Bridge": ["columns": ["name": ["type": "string"], "shiny": ["type": "string"]], "isRoot": true]],
     ])
     let updates = try TableUpdates(
-      json: [
+      raw: [
         "Bridge": ["09cad6a7-489b-42f4-883a-d710ad96c50e": ["insert": ["name": "br0", "not_in_schema": 1]]],
         "NoSuchTable": ["09cad6a7-489b-42f4-883a-d710ad96c50e": ["insert": [:]]],
       ], version2: true, schema: schema)
     #expect(updates.tables.keys.sorted() == ["Bridge"])
-    #expect(updates.tables["Bridge"]?.first?.value == .insert(["name": "br0"]))
+    #expect(updates.tables["Bridge"]?.first?.change == .insert(["name": "br0"]))
+  }
+
+  static let portSchema: DatabaseSchema? = {
+    // A slice of the vswitch schema's shapes: optional integer, integer set, uuid set, string map.
+    let json: JSON = [
+      "name": "Open_vSwitch", "version": "1",
+      "tables": [
+        "Port": [
+          "columns": [
+            "name": ["type": "string"],
+            "tag": ["type": ["key": ["type": "integer", "minInteger": 0, "maxInteger": 4095], "min": 0, "max": 1]],
+            "trunks": ["type": ["key": "integer", "min": 0, "max": 4096]],
+            "interfaces": ["type": ["key": ["type": "uuid", "refTable": "Interface"], "min": 1, "max": "unlimited"]],
+            "external_ids": ["type": ["key": "string", "value": "string", "min": 0, "max": "unlimited"]],
+            "qos": ["type": ["key": ["type": "uuid", "refTable": "QoS"], "min": 0, "max": 1]],
+            "bond_updelay": ["type": "integer"], "lacp_fallback": ["type": "boolean"], "weight": ["type": "real"],
+          ]
+        ]
+      ],
+    ]
+    return try? DatabaseSchema(json: json)
+  }()
+
+  func decode(_ text: String, version2: Bool = true) throws -> TableUpdates {
+    try TableUpdates(
+      raw: RawJSON(validated: Array(text.utf8)), version2: version2, schema: try #require(Self.portSchema))
+  }
+
+  @Test func decodesEveryValueShapeStraightFromBytes() throws {
+    let u1 = "09cad6a7-489b-42f4-883a-d710ad96c50e"
+    let u2 = "1ABCDEF0-0000-4000-8000-00000000000F"
+    let updates = try decode(
+      """
+      {"Port":{"\(u1)":{"initial":{"name":"vm1","tag":140,"trunks":["set",[130,120]],
+        "interfaces":["uuid","\(u2)"],"external_ids":["map",[["b","2"],["a","1"]]],"qos":["set",[]],
+        "bond_updelay":-5,"lacp_fallback":true,"weight":2,"unknown_column":{"x":[1,2]}}}}}
+      """)
+    let change = try #require(updates.tables["Port"]?.first)
+    #expect(change.uuid == RowUUID(u1))
+    guard case .insert(let row) = change.change else {
+      Issue.record("not an insert: \(change)")
+      return
+    }
+    #expect(row["name"] == "vm1")
+    #expect(row["tag"] == 140)
+    #expect(row["trunks"] == .set([120, 130]))
+    #expect(row["interfaces"] == .scalar(.uuid(try #require(RowUUID(u2)))))
+    #expect(row["external_ids"] == .map(["a": "1", "b": "2"]))
+    #expect(row["qos"] == .empty)
+    #expect(row["bond_updelay"] == -5)
+    #expect(row["lacp_fallback"] == true)
+    #expect(row["weight"] == .scalar(.real(2)))
+    #expect(row["unknown_column"] == nil)
+  }
+
+  @Test func decodesVersion1AndDiffsAndDeletes() throws {
+    let u = "09cad6a7-489b-42f4-883a-d710ad96c50e"
+    let v1 = try decode(#"{"Port":{"\#(u)":{"old":{"tag":1},"new":{"name":"p","tag":2}}}}"#, version2: false)
+    #expect(v1.tables["Port"]?.first?.change == .replace(["name": "p", "tag": 2]))
+    let gone = try decode(#"{"Port":{"\#(u)":{"old":{"tag":1}}}}"#, version2: false)
+    #expect(gone.tables["Port"]?.first?.change == .delete)
+    let diff = try decode(#"{"Port":{"\#(u)":{"modify":{"trunks":["set",[5]]}}}}"#)
+    #expect(diff.tables["Port"]?.first?.change == .diff(["trunks": .set([5])]))
+    let deleted = try decode(#"{"Port":{"\#(u)":{"delete":null}}}"#)
+    #expect(deleted.tables["Port"]?.first?.change == .delete)
+  }
+
+  @Test(arguments: [
+    #"{"Port":{"not-a-uuid-at-all-000000000000000000":{"insert":{}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c5eg":{"insert":{}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{"insert":{"tag":"x"}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{"insert":{"tag":1.5}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{"insert":{"external_ids":["set",[]]}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{"insert":{"interfaces":["uuid","zz"]}}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{}}}"#,
+    #"{"Port":{"09cad6a7-489b-42f4-883a-d710ad96c50e":{"insert":{}}}} trailing"#,
+  ])
+  func rejectsUpdatesThatDoNotFitTheSchema(text: String) {
+    #expect(throws: (any Error).self) { try decode(text) }
+  }
+
+  @Test func uuidParsingAcceptsOnlyHex() {
+    var chars = Array("01234567-89ab-cdef-ABCD-EF0123456789".utf8)
+    #expect(RowUUID(String(decoding: chars, as: UTF8.self))?.description == "01234567-89ab-cdef-abcd-ef0123456789")
+    for position in [0, 7, 9, 14, 19, 24, 35] {
+      for bad in Array("gG:@/`xz \u{7F}".utf8) + [0x80, 0xFF] {
+        var mutated = chars
+        mutated[position] = bad
+        #expect(RowUUID(String(decoding: mutated, as: UTF8.self)) == nil, "byte \(bad) at \(position)")
+      }
+    }
+    chars[8] = UInt8(ascii: "x")
+    #expect(RowUUID(String(decoding: chars, as: UTF8.self)) == nil)
   }
 
   @Test func update2DiffSemantics() {
