@@ -15,7 +15,14 @@ public final class Replica: Sendable {
     self.schema = schema
     self.columns = columns
     state.withLockedValue { snapshot in
-      for table in columns.keys { snapshot.tables[table] = [:] }
+      for (table, monitored) in columns {
+        snapshot.tables[table] = [:]
+        // The schema's unique indexes (e.g. Bridge, Port, Interface by name) whose columns are all
+        // replicated are kept as lookup tables, so finding a row by name is not a scan.
+        for index in schema[table]?.indexes ?? [] where monitored.map({ Set(index).isSubset(of: $0) }) ?? true {
+          snapshot.indexes[table, default: [:]][index] = [:]
+        }
+      }
     }
   }
 
@@ -48,12 +55,15 @@ public final class Replica: Sendable {
         for (table, rows) in snapshot.tables {
           removed[table] = Set(rows.keys)
           snapshot.tables[table] = [:]
+          for index in snapshot.indexes[table]?.keys ?? [:].keys { snapshot.indexes[table]?[index] = [:] }
         }
       }
       var touched: [String: Set<RowUUID>] = [:]
       for (table, rows) in updates.tables {
         guard let tableSchema = schema[table] else { continue }
         var current = snapshot.tables[table] ?? [:]
+        // Rows as they were, for removing their old index keys (only when the table is indexed).
+        let before = snapshot.indexes[table]?.isEmpty == false ? current : [:]
         current.reserveCapacity(current.count + rows.count)
         for update in rows {
           let uuid = update.uuid
@@ -79,6 +89,9 @@ public final class Replica: Sendable {
           }
         }
         snapshot.tables[table] = current
+        if let indexes = snapshot.indexes[table], !indexes.isEmpty {
+          snapshot.indexes[table] = Self.reindexed(indexes, changes: rows, before: before, after: current)
+        }
       }
       for (table, uuids) in touched { removed[table]?.subtract(uuids) }
       if let lastTransactionID { snapshot.lastTransactionID = lastTransactionID }
@@ -88,6 +101,24 @@ public final class Replica: Sendable {
       )
     }
     for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.yield(change) }
+  }
+
+  static func reindexed(
+    _ indexes: [[String]: [[Datum]: RowUUID]], changes: [RowUpdate], before: [RowUUID: [String: Datum]],
+    after: [RowUUID: [String: Datum]]
+  ) -> [[String]: [[Datum]: RowUUID]] {
+    var result = indexes
+    for (columns, var entries) in indexes {
+      for update in changes {
+        if let old = before[update.uuid] {
+          let key = columns.map { old[$0] ?? .empty }
+          if entries[key] == update.uuid { entries[key] = nil }
+        }
+        if let new = after[update.uuid] { entries[columns.map { new[$0] ?? .empty }] = update.uuid }
+      }
+      result[columns] = entries
+    }
+    return result
   }
 
   /// Ends every change stream (the replica's client is shutting down).
@@ -140,6 +171,8 @@ public struct ReplicaChange: Sendable, Equatable {
 /// An immutable view of the replica at one moment.
 public struct ReplicaSnapshot: Sendable {
   public internal(set) var tables: [String: [RowUUID: [String: Datum]]]
+  /// table → index columns → their values → the row (the schema's unique indexes).
+  var indexes: [String: [[String]: [[Datum]: RowUUID]]] = [:]
   public internal(set) var lastTransactionID: String? = nil
   public internal(set) var generation = 0
 
@@ -147,9 +180,27 @@ public struct ReplicaSnapshot: Sendable {
 
   public func row(_ table: String, _ uuid: RowUUID) -> [String: Datum]? { tables[table]?[uuid] }
 
+  /// The row whose index columns hold `key` (e.g. `["name": "br0"]` for Bridge), through the
+  /// schema's index when there is one, else by scanning.
+  public func row(_ table: String, key: [String: Datum]) -> (uuid: RowUUID, row: [String: Datum])? {
+    let columns = key.keys.sorted()
+    if let entries = indexes[table]?.first(where: { $0.key.sorted() == columns }) {
+      guard let uuid = entries.value[entries.key.map { key[$0] ?? .empty }], let row = tables[table]?[uuid] else {
+        return nil
+      }
+      return (uuid, row)
+    }
+    return (tables[table] ?? [:]).first { entry in key.allSatisfy { entry.value[$0.key] == $0.value } }
+      .map { ($0.key, $0.value) }
+  }
+
   /// Rows whose `column` holds exactly `value` (e.g. Bridge by name), sorted by UUID.
   public func rows(_ table: String, where column: String, equals value: Atom) -> [(RowUUID, [String: Datum])] {
-    (tables[table] ?? [:]).filter { $0.value[column]?.scalar == value }.sorted { $0.key < $1.key }.map {
+    if let entries = indexes[table]?[[column]] {
+      guard let uuid = entries[[.scalar(value)]], let row = tables[table]?[uuid] else { return [] }
+      return [(uuid, row)]
+    }
+    return (tables[table] ?? [:]).filter { $0.value[column]?.scalar == value }.sorted { $0.key < $1.key }.map {
       ($0.key, $0.value)
     }
   }

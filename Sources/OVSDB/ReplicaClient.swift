@@ -73,10 +73,13 @@ public actor ReplicaClient {
 
   // MARK: - Transactions
 
-  /// Sends `operations` as one transaction. If the connection drops before the reply, the
+  /// Sends `operations` as one transaction, after checking them against the schema (throwing
+  /// `SchemaViolation` naming table.column). If the connection drops before the reply, the
   /// transaction is sent again after reconnecting only when every operation is idempotent;
   /// otherwise the outcome is unknown and that is what is thrown.
   public func transact(_ operations: [DBOperation]) async throws -> [OperationResult] {
+    // Validated against the server's schema first: a bad value never reaches the server.
+    try replicaStorage?.schema.check(operations)
     let current = try await connectedClient()
     do {
       return try await current.transact(options.database, operations, timeout: options.callTimeout)
