@@ -1,7 +1,8 @@
 // Measures the OVSDB library against the raw server floor on the same database, for scripts/bench.
 //
 //   ovsdb-bench insert --db unix:PATH --ports N --trials K
-//       prints one line per trial: "library <seconds>" and "raw <seconds>"
+//       prints per trial "library <s>" (OVSDBClient.transact), "raw <s>" (the same bytes on a bare
+//       socket) and "replica <s>" (ReplicaClient.transact: schema-checked, tables monitored)
 //   ovsdb-bench dump-capture --db unix:PATH --out FILE [--populate N]
 //       (after inserting a bridge with N ports) writes the raw bytes of a monitor_cond reply (the
 //       initial dump) to FILE
@@ -143,6 +144,15 @@ func insertBench(_ args: [String]) async throws {
   let trials = Int(try argument("--trials", in: args)) ?? 5
   guard case .unix(let path) = try Endpoint(remote) else { throw BenchError(description: "unix socket only") }
   let client = try await OVSDBClient.connect(remote)
+  // The client an ovsvirt command uses: a replica of the tables it touches (as the Python IDL
+  // keeps), schema-checked transactions.
+  let replicaClient = ReplicaClient(
+    remote: remote,
+    tables: [
+      "Open_vSwitch": ["bridges"], "Bridge": ["name", "ports"], "Port": ["name", "tag", "interfaces"],
+      "Interface": ["name", "type"],
+    ])
+  _ = try await replicaClient.start()
   let clock = ContinuousClock()
   for trial in 0..<trials {
     let bridge = "bench\(trial)"
@@ -155,9 +165,15 @@ func insertBench(_ args: [String]) async throws {
     let request = requestBytes(insertOperations(bridge: bridge, count: count), id: 1)
     let raw = try rawRoundTrip(path: path, request: request)
     try await deleteBridge(client, bridge)
+    let replicaStart = clock.now
+    _ = try await replicaClient.transact(insertOperations(bridge: bridge, count: count))
+    let replica = clock.now - replicaStart
+    try await deleteBridge(client, bridge)
     print("library \(seconds(library))")
     print("raw \(seconds(raw))")
+    print("replica \(seconds(replica))")
   }
+  await replicaClient.close()
   await client.close()
 }
 

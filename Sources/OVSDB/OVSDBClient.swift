@@ -25,16 +25,6 @@ public final class OVSDBClient: Sendable {
     try await rpc.call("get_schema", [.string(database)])
   }
 
-  /// `transact` (RFC 7047 §4.1.3) with operations already in wire form; returns one result per
-  /// operation (plus the server's extra error entry when the commit itself failed).
-  public func transact(_ database: String, _ operations: [JSON]) async throws -> [JSON] {
-    let result = try await rpc.call("transact", [.string(database)] + operations)
-    guard let results = result.arrayValue else {
-      throw OVSDBError.protocolViolation("transact result is not an array: \(result)")
-    }
-    return results
-  }
-
   /// `transact` (RFC 7047 §4.1.3) of typed operations as one atomic transaction. Throws
   /// `TransactionError` naming the failed operation (or the commit) when the server refused it.
   public func transact(
@@ -48,11 +38,8 @@ public final class OVSDBClient: Sendable {
       writer.write(operation)
     }
     writer.writeRaw("]")
-    let reply = try await rpc.call("transact", encodedParams: writer.bytes, timeout: timeout)
-    guard case .array(let items) = reply else {
-      throw OVSDBError.protocolViolation("transact result is not an array: \(reply)")
-    }
-    return try OperationResult.decode(items, for: operations)
+    let reply = try await rpc.callRaw("transact", encodedParams: writer.bytes, timeout: timeout)
+    return try OperationResult.decode(reply, for: operations)
   }
 
   /// `echo` (RFC 7047 §4.1.11): proves the server is alive and answering.

@@ -29,29 +29,59 @@ public struct TransactionError: Error, Sendable, Equatable, CustomStringConverti
 }
 
 extension OperationResult {
-  /// Reads a transact reply: one result per operation plus, when the commit itself failed, one more.
-  static func decode(_ reply: [JSON], for operations: [DBOperation]) throws -> [OperationResult] {
-    var results: [OperationResult] = []
-    results.reserveCapacity(operations.count)
-    for (index, item) in reply.enumerated() {
-      if case .object(let fields) = item, case .string(let error)? = fields["error"] {
-        let operation = index < operations.count ? operations[index] : nil
-        throw TransactionError(
-          error: error, details: fields["details"]?.stringValue, operationIndex: operation == nil ? nil : index,
-          operation: operation.map { op in op.table.map { "\(op.name) on \($0)" } ?? op.name })
+  /// Reads a transact reply straight from its bytes: one result per operation (`null` after a
+  /// failed one) plus, when the commit itself failed, one more carrying the error.
+  static func decode(_ reply: RawJSON, for operations: [DBOperation]) throws -> [OperationResult] {
+    try reply.bytes.withUnsafeBytes { buffer in
+      var decoder = UpdatesDecoder(buffer, schema: nil)
+      var results: [OperationResult] = []
+      results.reserveCapacity(operations.count)
+      var failure: TransactionError?
+      var index = 0
+      try decoder.elements { (d: inout UpdatesDecoder) throws(OVSDBError) in
+        defer { index += 1 }
+        if try d.peek() == UInt8(ascii: "n") {
+          try d.literal("null")
+          if index < operations.count { results.append(OperationResult()) }
+          return
+        }
+        var result = OperationResult()
+        var error: String?
+        var details: String?
+        try d.members { (d: inout UpdatesDecoder, key: String) throws(OVSDBError) in
+          switch key {
+          case "uuid":
+            guard case .uuid(let uuid) = try d.atom(.uuid) else { throw d.violation("invalid uuid") }
+            result.uuid = uuid
+          case "count":
+            guard case .int(let count) = try d.value() else { throw d.violation("count must be an integer") }
+            result.count = Int(count)
+          case "rows":
+            guard case .array(let rows) = try d.value() else { throw d.violation("rows must be an array") }
+            result.rows = rows.compactMap(\.objectValue)
+          case "error":
+            guard case .string(let text) = try d.value() else { throw d.violation("error must be a string") }
+            error = text
+          case "details":
+            details = try d.value().stringValue
+          default:
+            try d.skip()
+          }
+        }
+        if let error, failure == nil {
+          let operation = index < operations.count ? operations[index] : nil
+          failure = TransactionError(
+            error: error, details: details, operationIndex: operation == nil ? nil : index,
+            operation: operation.map { op in op.table.map { "\(op.name) on \($0)" } ?? op.name })
+        }
+        if index < operations.count { results.append(result) }
       }
-      guard index < operations.count else { break }
-      var result = OperationResult()
-      if case .object(let fields) = item {
-        if let uuid = fields["uuid"] { result.uuid = try Atom(json: uuid).uuidValue }
-        if let count = fields["count"]?.intValue { result.count = Int(count) }
-        if case .array(let rows)? = fields["rows"] { result.rows = rows.compactMap(\.objectValue) }
+      try decoder.end()
+      if let failure { throw failure }
+      guard results.count == operations.count else {
+        throw OVSDBError.protocolViolation("transact returned \(index) results for \(operations.count) operations")
       }
-      results.append(result)
+      return results
     }
-    guard results.count == operations.count else {
-      throw OVSDBError.protocolViolation("transact returned \(reply.count) results for \(operations.count) operations")
-    }
-    return results
   }
 }

@@ -5,9 +5,10 @@
 /// A cursor over one raw JSON value that reads OVSDB values by their column types.
 struct UpdatesDecoder {
   var cursor: JSONParser.Cursor
-  let schema: DatabaseSchema
+  /// Needed for table updates; transact results decode without one.
+  let schema: DatabaseSchema?
 
-  init(_ buffer: UnsafeRawBufferPointer, schema: DatabaseSchema) {
+  init(_ buffer: UnsafeRawBufferPointer, schema: DatabaseSchema?) {
     cursor = JSONParser.Cursor(buffer: buffer, maxDepth: JSONParser.defaultMaxDepth)
     self.schema = schema
   }
@@ -232,7 +233,7 @@ struct UpdatesDecoder {
     }
     var tables: [String: [RowUpdate]] = [:]
     try members { (d: inout UpdatesDecoder, tableName: String) throws(OVSDBError) in
-      guard let table = d.schema[tableName] else {
+      guard let table = d.schema?[tableName] else {
         try d.skip()
         return
       }

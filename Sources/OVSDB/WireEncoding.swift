@@ -46,15 +46,17 @@ extension JSONWriter {
     }
   }
 
-  /// `{"col":value,…}` with columns in sorted order, so identical rows encode identically.
+  /// `{"col":value,…}` in the dictionary's order (sorting every row would cost more than the
+  /// server's parsing of it; printed plans sort for themselves).
   public mutating func write(row: [String: Datum]) {
     writeRaw("{")
-    for (i, column) in row.keys.sorted().enumerated() {
-      if i > 0 { writeRaw(",") }
+    var first = true
+    for (column, value) in row {
+      if !first { writeRaw(",") }
+      first = false
       writeString(column)
       writeRaw(":")
-      // `column` came from the row's own keys.
-      write(row[column] ?? .empty)
+      write(value)
     }
     writeRaw("}")
   }

@@ -107,25 +107,23 @@ public struct Sandbox: Sendable {
   /// the table is empty, so a second start (or a race with another client) changes nothing.
   private func initializeDatabase() async throws {
     let client = try await OVSDBClient.connect(remote)
-    let results: [JSON]
+    var failure: (any Error)?
     do {
-      results = try await client.transact(
+      _ = try await client.transact(
         "Open_vSwitch",
         [
-          [
-            "op": "wait", "table": "Open_vSwitch", "where": [], "columns": ["_uuid"], "until": "==", "rows": [],
-            "timeout": 0,
-          ],
-          ["op": "insert", "table": "Open_vSwitch", "row": [:]],
+          .wait(table: "Open_vSwitch", where: [], columns: ["_uuid"], until: .equal, rows: [], timeout: 0),
+          .insert(table: "Open_vSwitch", row: [:]),
         ])
+    } catch let error as TransactionError where error.isConflict {
+      // The row is already there: nothing to do.
+    } catch let error as TransactionError {
+      failure = SandboxError.initializationFailed(error.description)
     } catch {
-      await client.close()
-      throw error
+      failure = error
     }
     await client.close()
-    if let error = results.first?["error"]?.stringValue, error != "timed out" {
-      throw SandboxError.initializationFailed("\(results)")
-    }
+    if let failure { throw failure }
   }
 
   private func startVSwitchd() throws -> DaemonState {

@@ -41,16 +41,13 @@ import TestSupport
     let results = try await client.transact(
       "Open_vSwitch",
       [
-        ["op": "insert", "table": "Bridge", "row": ["name": "ovsbr0", "datapath_type": "netdev"], "uuid-name": "br"],
-        [
-          "op": "mutate", "table": "Open_vSwitch", "where": [],
-          "mutations": [["bridges", "insert", ["set", [["named-uuid", "br"]]]]],
-        ],
+        .insert(table: "Bridge", row: ["name": "ovsbr0", "datapath_type": "netdev"], uuidName: "br"),
+        .mutate(table: "Open_vSwitch", where: [], mutations: [Mutation("bridges", .insert, .set([.namedUUID("br")]))]),
       ])
     await client.close()
     #expect(results.count == 2)
-    #expect(results[0]["uuid"] != nil)
-    #expect(results[1]["count"] == 1)
+    #expect(results[0].uuid != nil)
+    #expect(results[1].count == 1)
     #expect(try db.oracle("ovs-vsctl", "list-br") == "ovsbr0\n")
     #expect(try db.oracle("ovs-vsctl", "get", "Bridge", "ovsbr0", "datapath_type") == "netdev\n")
   }
@@ -88,12 +85,8 @@ import TestSupport
     let pending = Task {
       try await client.transact(
         "Open_vSwitch",
-        [
-          [
-            "op": "wait", "table": "Bridge", "where": [], "columns": ["name"], "until": "==",
-            "rows": [["name": "never"]], "timeout": 60000,
-          ]
-        ])
+        [.wait(table: "Bridge", where: [], columns: ["name"], until: .equal, rows: [["name": "never"]], timeout: 60000)]
+      )
     }
     try await Task.sleep(for: .milliseconds(200))
     db.stop()

@@ -53,9 +53,9 @@ import TestSupport
 
     // The Open_vSwitch root row was created once, not once per start.
     let client = try await OVSDBClient.connect(sandbox.remote)
-    let rows = try await client.transact("Open_vSwitch", [["op": "select", "table": "Open_vSwitch", "where": []]])
+    let rows = try await client.transact("Open_vSwitch", [.select(table: "Open_vSwitch", where: [])])
     await client.close()
-    #expect(rows.first?["rows"]?.arrayValue?.count == 1)
+    #expect(rows.first?.rows?.count == 1)
 
     let stopped = sandbox.stop()
     #expect(stopped.map(\.pid) == [switchPID, dbPID])
