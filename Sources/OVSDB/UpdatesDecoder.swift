@@ -54,36 +54,27 @@ struct UpdatesDecoder {
 
   /// Iterates the members of an object, calling `body` with each key (the cursor on its value).
   mutating func members(_ body: (inout UpdatesDecoder, String) throws(OVSDBError) -> Void) throws(OVSDBError) {
-    try expect(UInt8(ascii: "{"))
-    if try peek() == UInt8(ascii: "}") {
-      cursor.position += 1
-      return
-    }
-    while true {
-      let key = try string()
-      try expect(UInt8(ascii: ":"))
-      cursor.skipWhitespace()
-      try body(&self, key)
-      switch try peek() {
-      case UInt8(ascii: ","): cursor.position += 1
-      case UInt8(ascii: "}"):
-        cursor.position += 1
-        return
-      default: throw violation("expected ',' or '}'")
-      }
-    }
+    try keyedMembers(key: { (d: inout UpdatesDecoder) throws(OVSDBError) in try d.string() }, body)
   }
 
   /// Like `members`, for objects keyed by row UUID (decoded from the bytes, no String made).
   mutating func uuidKeyedMembers(_ body: (inout UpdatesDecoder, RowUUID) throws(OVSDBError) -> Void) throws(OVSDBError)
   {
+    try keyedMembers(key: { (d: inout UpdatesDecoder) throws(OVSDBError) in try d.uuidString() }, body)
+  }
+
+  @inline(__always)
+  mutating func keyedMembers<Key>(
+    key readKey: (inout UpdatesDecoder) throws(OVSDBError) -> Key,
+    _ body: (inout UpdatesDecoder, Key) throws(OVSDBError) -> Void
+  ) throws(OVSDBError) {
     try expect(UInt8(ascii: "{"))
     if try peek() == UInt8(ascii: "}") {
       cursor.position += 1
       return
     }
     while true {
-      let key = try uuidString()
+      let key = try readKey(&self)
       try expect(UInt8(ascii: ":"))
       cursor.skipWhitespace()
       try body(&self, key)

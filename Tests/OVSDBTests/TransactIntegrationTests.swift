@@ -185,6 +185,26 @@ import TestSupport
     await b.close()
   }
 
+  @Test func monitorCancelStopsUpdates() async throws {
+    let db = try await PrivateOVSDB.start()
+    defer { db.stop() }
+    let client = try await OVSDBClient.connect(db.remote)
+    _ = try await client.rpc.call("monitor", ["Open_vSwitch", "m1", ["Bridge": ["columns": ["name"]]]])
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "add-br", "seen")
+    var events = client.rpc.events.makeAsyncIterator()
+    let first = await events.next()
+    #expect(first.map { "\($0)" }?.contains("seen") == true)
+    try await client.cancelMonitor("m1")
+    // The server no longer knows the monitor, and sends nothing more for it.
+    await #expect(throws: OVSDBError.self) { try await client.cancelMonitor("m1") }
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "add-br", "unseen")
+    #expect(try await client.echo(["sync"]) == ["sync"])
+    await client.close()
+    var rest: [RPCEvent] = []
+    while let event = await events.next() { rest.append(event) }
+    #expect(!rest.contains { "\($0)".contains("unseen") })
+  }
+
   @Test func echoAndDatabaseChangeAwareness() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }
