@@ -61,6 +61,28 @@ import TestSupport
     await client.close()
   }
 
+  @Test func changeStreamReportsInsertsModifiesAndDeletes() async throws {
+    let db = try await PrivateOVSDB.start()
+    defer { db.stop() }
+    let client = ReplicaClient(remote: db.remote, tables: ["Bridge": ["name", "external_ids"]])
+    let replica = try await client.start()
+    var changes = replica.changes().makeAsyncIterator()
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "add-br", "watched")
+    let added = try #require(await changes.next())
+    let uuid = try #require(added.changed["Bridge"]?.first)
+    #expect(replica.snapshot.row("Bridge", uuid)?["name"] == "watched")
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "br-set-external-id", "watched", "k", "v")
+    let modified = try #require(await changes.next())
+    #expect(modified.changed["Bridge"] == [uuid])
+    #expect(modified.generation == added.generation + 1)
+    #expect(replica.snapshot.row("Bridge", uuid)?["external_ids"] == .map(["k": "v"]))
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "del-br", "watched")
+    let deleted = try #require(await changes.next())
+    #expect(deleted.deleted["Bridge"] == [uuid])
+    #expect(replica.snapshot.row("Bridge", uuid) == nil)
+    await client.close()
+  }
+
   @Test func overTCP() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }
