@@ -1,0 +1,284 @@
+import OVSDB
+
+/// Turns one user intent into operations on a guarded transaction, with the same database result
+/// as the equivalent ovs-vsctl command. Everything is validated before the first operation is added,
+/// so a refused request adds nothing.
+public struct SwitchPlanner {
+  /// Whether an existing object with the same settings is fine (ovs-vsctl's --may-exist); an
+  /// existing object with different settings is always an error.
+  public var mayExist = false
+  /// Whether deleting something absent is fine (--if-exists).
+  public var ifExists = false
+
+  public init(mayExist: Bool = false, ifExists: Bool = false) {
+    self.mayExist = mayExist
+    self.ifExists = ifExists
+  }
+
+  static let owner: [String: String] = [SwitchTables.ownerKey: SwitchTables.ownerValue]
+
+  // MARK: bridges
+
+  /// `ovs-vsctl add-br NAME [-- set Bridge NAME datapath_type=T]`.
+  public func addBridge(_ name: InterfaceName, datapathType: String? = nil, in txn: inout TransactionBuilder)
+    throws(ValidationError)
+  {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name.rawValue, &txn)
+    if let existing = state.bridges[name.rawValue] {
+      guard mayExist else { throw exists("bridge", name.rawValue) }
+      if existing.isFake {
+        throw ValidationError(
+          subject: "bridge '\(name)'", problem: "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
+          fix: "delete it first (ovsvirt bridge del \(name)) or use another name")
+      }
+      if let datapathType, existing.datapathType != datapathType {
+        throw ValidationError(
+          subject: "bridge '\(name)'", problem: "exists with datapath_type '\(existing.datapathType)', not '\(datapathType)'",
+          fix: "delete and re-create it, or drop --datapath-type")
+      }
+      return
+    }
+    try requireFreeName(name.rawValue, state: state, role: "bridge")
+    let interface = "iface_\(name.rawValue.identifierSafe)"
+    let port = "port_\(name.rawValue.identifierSafe)"
+    let bridge = "br_\(name.rawValue.identifierSafe)"
+    txn.add(
+      .insert(
+        table: "Interface", row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        uuidName: interface))
+    txn.add(
+      .insert(
+        table: "Port",
+        row: ["name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)), "external_ids": .map(Self.owner)],
+        uuidName: port))
+    var row: [String: Datum] = [
+      "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)), "external_ids": .map(Self.owner),
+    ]
+    if let datapathType { row["datapath_type"] = .scalar(.string(datapathType)) }
+    txn.add(.insert(table: "Bridge", row: row, uuidName: bridge))
+    try addToRoot(bridge, state: state, &txn)
+  }
+
+  /// `ovs-vsctl add-br CHILD PARENT VLAN`: an internal port named CHILD with fake_bridge=true and
+  /// tag=VLAN on PARENT.
+  public func addFakeBridge(_ name: InterfaceName, parent: String, vlan: VLANID, in txn: inout TransactionBuilder)
+    throws(ValidationError)
+  {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name.rawValue, &txn)
+    guardNameRead(parent, &txn)
+    guard let parentView = state.bridges[parent] else { throw unknownBridge(parent) }
+    guard !parentView.isFake else {
+      throw ValidationError(
+        subject: "bridge '\(name)'", problem: "parent '\(parent)' is itself a fake bridge",
+        fix: "use its parent '\(parentView.parent ?? "")' with VLAN \(vlan)")
+    }
+    if let existing = state.bridges[name.rawValue] {
+      guard mayExist else { throw exists("bridge", name.rawValue) }
+      guard existing.parent == parent, existing.vlan == vlan.value else {
+        let now = existing.parent.map { "a fake bridge on \($0) VLAN \(existing.vlan ?? 0)" } ?? "a real bridge"
+        throw ValidationError(
+          subject: "bridge '\(name)'", problem: "exists as \(now)", fix: "delete it first or use another name")
+      }
+      return
+    }
+    if let other = state.bridges.values.first(where: { $0.parent == parent && $0.vlan == vlan.value }) {
+      throw ValidationError(
+        subject: "bridge '\(name)'", problem: "'\(other.name)' is already the fake bridge for VLAN \(vlan) on \(parent)",
+        fix: "use '\(other.name)' or another VLAN")
+    }
+    try requireFreeName(name.rawValue, state: state, role: "bridge")
+    let interface = "iface_\(name.rawValue.identifierSafe)"
+    let port = "port_\(name.rawValue.identifierSafe)"
+    txn.add(
+      .insert(
+        table: "Interface", row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        uuidName: interface))
+    txn.add(
+      .insert(
+        table: "Port",
+        row: [
+          "name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)), "fake_bridge": true,
+          "tag": .scalar(.integer(Int64(vlan.value))), "external_ids": .map(Self.owner),
+        ], uuidName: port))
+    txn.add(
+      .mutate(
+        table: "Bridge", where: [.uuid(parentView.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
+  }
+
+  /// `ovs-vsctl del-br NAME`: a real bridge goes with all its ports and fake bridges; a fake
+  /// bridge takes its own port and the ports on its VLAN from the parent.
+  public func deleteBridge(_ name: String, in txn: inout TransactionBuilder) throws(ValidationError) {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name, &txn)
+    guard let bridge = state.bridges[name] else {
+      if ifExists { return }
+      throw unknownBridge(name)
+    }
+    if bridge.isFake {
+      let doomed = state.ports.values.filter { $0.bridge == name || ($0.fakeBridge && $0.name == name) }
+      txn.add(
+        .mutate(
+          table: "Bridge", where: [.uuid(bridge.uuid)],
+          mutations: [Mutation("ports", .delete, .set(doomed.map { .uuid($0.uuid) }))]))
+      return
+    }
+    guard let root = state.root else { return }
+    // Unreferenced Port and Interface rows are garbage-collected by the server.
+    txn.add(
+      .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
+  }
+
+  // MARK: ports
+
+  /// `ovs-vsctl add-port BR NAME [column=value…] -- set Interface …` (or add-bond for several
+  /// interfaces). On a fake bridge the port lands on the parent with the fake bridge's VLAN.
+  public func addPort(
+    _ name: InterfaceName, bridge: String, vlan: VLANSettings = .untagged, interfaces: [InterfaceSpec],
+    portColumns: [String: Datum] = [:], externalIDs: [String: String] = [:], in txn: inout TransactionBuilder
+  ) throws(ValidationError) {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(bridge, &txn)
+    guardNameRead(name.rawValue, &txn)
+    for interface in interfaces { _ = txn.rows("Interface", where: "name", equals: .string(interface.name.rawValue)) }
+    guard let target = state.bridges[bridge] else { throw unknownBridge(bridge) }
+    var settings = vlan
+    if let fakeVLAN = target.vlan {
+      if let tag = vlan.tag, tag.value != fakeVLAN || vlan.mode != nil || !vlan.trunks.isEmpty {
+        throw ValidationError(
+          subject: "port '\(name)'", problem: "bridge '\(bridge)' is the fake bridge for VLAN \(fakeVLAN); it sets the tag (\(tag) given)",
+          fix: "drop the VLAN options, or add the port to '\(target.parent ?? "")' instead")
+      }
+      settings = VLANSettings(tag: try VLANID(fakeVLAN))
+    }
+    try settings.validate(port: name.rawValue)
+    let names = interfaces.map(\.name.rawValue)
+    if Set(names).count != names.count {
+      throw ValidationError(
+        subject: "port '\(name)'", problem: "names an interface twice", fix: "list each bond member once")
+    }
+    var portRow: [String: Datum] = portColumns.merging(settings.columns) { _, vlan in vlan }
+    portRow["name"] = .scalar(.string(name.rawValue))
+    portRow["external_ids"] = .map(externalIDs.merging(Self.owner) { mine, _ in mine })
+    if let existing = state.ports[name.rawValue] {
+      guard mayExist else { throw exists("port", name.rawValue) }
+      guard existing.bridge == bridge else {
+        throw ValidationError(
+          subject: "port '\(name)'", problem: "is already on bridge '\(existing.bridge)'",
+          fix: "delete it there first (ovsvirt port del \(name)) or add it to '\(existing.bridge)'")
+      }
+      let wanted = VLANSettings(mode: settings.mode, tag: settings.tag, trunks: settings.trunks)
+      let current = VLANSettings(
+        mode: existing.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: existing.tag.flatMap { try? VLANID($0) },
+        trunks: existing.trunks.compactMap { try? VLANID($0) })
+      guard current == wanted else {
+        throw ValidationError(
+          subject: "port '\(name)'", problem: "exists with different VLAN settings (\(current.summary) now, \(wanted.summary) asked)",
+          fix: "use `ovsvirt port set \(name)` to change them")
+      }
+      return
+    }
+    try requireFreeName(name.rawValue, state: state, role: "port")
+    for interface in interfaces where state.interfaces[interface.name.rawValue] != nil {
+      throw ValidationError(
+        subject: "interface '\(interface.name)'", problem: "already exists on another port",
+        fix: "delete that port first, or use another name")
+    }
+    var members: [Atom] = []
+    for (i, interface) in interfaces.enumerated() {
+      let uuidName = "iface_\(name.rawValue.identifierSafe)_\(i)"
+      var row = interface.columns
+      row["external_ids"] = .map(Self.owner)
+      txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
+      members.append(.namedUUID(uuidName))
+    }
+    portRow["interfaces"] = .set(members)
+    let port = "port_\(name.rawValue.identifierSafe)"
+    txn.add(.insert(table: "Port", row: portRow, uuidName: port))
+    txn.add(
+      .mutate(table: "Bridge", where: [.uuid(target.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
+  }
+
+  /// `ovs-vsctl del-port NAME`.
+  public func deletePort(_ name: String, in txn: inout TransactionBuilder) throws(ValidationError) {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name, &txn)
+    guard let port = state.ports[name], !port.fakeBridge else {
+      if state.ports[name]?.fakeBridge == true {
+        throw ValidationError(
+          subject: "port '\(name)'", problem: "is a fake bridge", fix: "delete it with `ovsvirt bridge del \(name)`")
+      }
+      if ifExists { return }
+      throw ValidationError(subject: "port '\(name)'", problem: "does not exist", fix: "check `ovsvirt port list`, or pass --if-exists")
+    }
+    txn.add(
+      .mutate(table: "Bridge", where: [.uuid(port.bridgeUUID)], mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+  }
+
+  /// `ovs-vsctl set Port NAME tag=… trunks=… vlan_mode=…`.
+  public func setPortVLAN(_ name: String, _ vlan: VLANSettings, in txn: inout TransactionBuilder) throws(ValidationError) {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name, &txn)
+    guard let port = state.ports[name] else {
+      throw ValidationError(subject: "port '\(name)'", problem: "does not exist", fix: "add it with `ovsvirt port add`")
+    }
+    try vlan.validate(port: name)
+    let current = port.tag == vlan.tag?.value && port.trunks == vlan.trunks.map(\.value) && port.vlanMode == vlan.mode?.rawValue
+    if current { return }
+    txn.add(.update(table: "Port", where: [.uuid(port.uuid)], row: vlan.columns))
+  }
+
+  // MARK: helpers
+
+  /// Guards the name across all three tables, so a concurrent creation of the same name conflicts.
+  func guardNameRead(_ name: String, _ txn: inout TransactionBuilder) {
+    for table in ["Bridge", "Port", "Interface"] { _ = txn.rows(table, where: "name", equals: .string(name)) }
+  }
+
+  func requireFreeName(_ name: String, state: SwitchState, role: String) throws(ValidationError) {
+    if let port = state.ports[name] {
+      throw ValidationError(
+        subject: "\(role) '\(name)'", problem: "the name is taken by a port on bridge '\(port.bridge)'",
+        fix: "choose another name or delete that port")
+    }
+    if state.interfaces[name] != nil {
+      throw ValidationError(
+        subject: "\(role) '\(name)'", problem: "the name is taken by an interface", fix: "choose another name")
+    }
+  }
+
+  func addToRoot(_ bridge: String, state: SwitchState, _ txn: inout TransactionBuilder) throws(ValidationError) {
+    guard let root = state.root else {
+      throw ValidationError(
+        subject: "database", problem: "has no Open_vSwitch row", fix: "initialise it (ovsvirt sandbox does, as does ovs-ctl)")
+    }
+    txn.add(
+      .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .insert, .set([.namedUUID(bridge)]))]))
+  }
+
+  func exists(_ role: String, _ name: String) -> ValidationError {
+    ValidationError(subject: "\(role) '\(name)'", problem: "already exists", fix: "pass --may-exist to accept it as it is")
+  }
+
+  func unknownBridge(_ name: String) -> ValidationError {
+    ValidationError(subject: "bridge '\(name)'", problem: "does not exist", fix: "create it with `ovsvirt bridge add \(name)`")
+  }
+}
+
+extension VLANSettings {
+  var summary: String {
+    var parts: [String] = []
+    if let mode { parts.append("vlan_mode=\(mode.rawValue)") }
+    if let tag { parts.append("tag=\(tag)") }
+    if !trunks.isEmpty { parts.append("trunks=\(trunks.map(\.description).joined(separator: ","))") }
+    return parts.isEmpty ? "untagged" : parts.joined(separator: " ")
+  }
+}
+
+extension String {
+  /// OVSDB uuid-names must be identifiers: letters, digits and underscores.
+  var identifierSafe: String {
+    String(unicodeScalars.map { ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) ? Character($0) : "_" })
+  }
+}

@@ -1,0 +1,105 @@
+import OVSDB
+
+/// A bridge as ovs-vsctl presents it: a real bridge, or a fake VLAN bridge (an internal port with
+/// `fake_bridge=true` and a tag on its parent).
+public struct BridgeView: Sendable, Equatable {
+  public var name: String
+  /// The Bridge row (for a fake bridge: its parent's).
+  public var uuid: RowUUID
+  /// For a fake bridge: the parent bridge's name and the VLAN.
+  public var parent: String?
+  public var vlan: Int?
+  public var datapathType: String
+  public var externalIDs: [String: String]
+  public var isFake: Bool { parent != nil }
+}
+
+public struct PortView: Sendable, Equatable {
+  public var uuid: RowUUID
+  public var name: String
+  /// The Bridge row that holds the port.
+  public var bridgeUUID: RowUUID
+  /// The bridge as a user names it: the fake bridge for ports tagged with a fake bridge's VLAN on
+  /// its parent (as ovs-vsctl's port-to-br does), else the real one.
+  public var bridge: String
+  public var interfaces: [RowUUID]
+  public var tag: Int?
+  public var trunks: [Int]
+  public var vlanMode: String?
+  public var fakeBridge: Bool
+  public var externalIDs: [String: String]
+}
+
+public struct InterfaceView: Sendable, Equatable {
+  public var uuid: RowUUID
+  public var name: String
+  public var type: String
+  public var options: [String: String]
+  public var mtuRequest: Int?
+  public var ofport: Int?
+  public var externalIDs: [String: String]
+}
+
+/// The switch as the replica shows it, indexed the ways commands look things up.
+public struct SwitchState: Sendable {
+  public let snapshot: ReplicaSnapshot
+  public private(set) var bridges: [String: BridgeView] = [:]
+  public private(set) var ports: [String: PortView] = [:]
+  public private(set) var interfaces: [String: InterfaceView] = [:]
+  public private(set) var interfacesByUUID: [RowUUID: InterfaceView] = [:]
+  /// The Open_vSwitch root row.
+  public private(set) var root: RowUUID?
+
+  public init(_ snapshot: ReplicaSnapshot) {
+    self.snapshot = snapshot
+    root = snapshot.rows("Open_vSwitch").keys.min()
+    for (uuid, row) in snapshot.rows("Interface") {
+      let view = InterfaceView(
+        uuid: uuid, name: row["name"]?.scalar?.stringValue ?? "", type: row["type"]?.scalar?.stringValue ?? "",
+        options: row["options"]?.stringMap ?? [:], mtuRequest: row["mtu_request"]?.scalar?.integerValue.map(Int.init),
+        ofport: row["ofport"]?.scalar?.integerValue.map(Int.init), externalIDs: row["external_ids"]?.stringMap ?? [:])
+      interfaces[view.name] = view
+      interfacesByUUID[uuid] = view
+    }
+    let portRows = snapshot.rows("Port")
+    var fakeByParentVLAN: [RowUUID: [Int: String]] = [:]
+    for (bridgeUUID, row) in snapshot.rows("Bridge") {
+      let name = row["name"]?.scalar?.stringValue ?? ""
+      bridges[name] = BridgeView(
+        name: name, uuid: bridgeUUID, parent: nil, vlan: nil,
+        datapathType: row["datapath_type"]?.scalar?.stringValue ?? "", externalIDs: row["external_ids"]?.stringMap ?? [:])
+      for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
+        guard let port = portRows[portUUID], port["fake_bridge"]?.scalar == .boolean(true),
+          let tag = port["tag"]?.scalar?.integerValue, let portName = port["name"]?.scalar?.stringValue
+        else { continue }
+        fakeByParentVLAN[bridgeUUID, default: [:]][Int(tag)] = portName
+      }
+    }
+    for (bridgeUUID, row) in snapshot.rows("Bridge") {
+      let parentName = row["name"]?.scalar?.stringValue ?? ""
+      for (vlan, fakeName) in fakeByParentVLAN[bridgeUUID] ?? [:] {
+        bridges[fakeName] = BridgeView(
+          name: fakeName, uuid: bridgeUUID, parent: parentName, vlan: vlan,
+          datapathType: bridges[parentName]?.datapathType ?? "", externalIDs: [:])
+      }
+      for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
+        guard let port = portRows[portUUID] else { continue }
+        let name = port["name"]?.scalar?.stringValue ?? ""
+        let tag = port["tag"]?.scalar?.integerValue.map(Int.init)
+        let fake = port["fake_bridge"]?.scalar == .boolean(true)
+        let owner = !fake ? tag.flatMap { fakeByParentVLAN[bridgeUUID]?[$0] } ?? parentName : parentName
+        ports[name] = PortView(
+          uuid: portUUID, name: name, bridgeUUID: bridgeUUID, bridge: fake ? parentName : owner,
+          interfaces: port["interfaces"]?.keys.compactMap(\.uuidValue) ?? [], tag: tag,
+          trunks: port["trunks"]?.keys.compactMap(\.integerValue).map(Int.init) ?? [],
+          vlanMode: port["vlan_mode"]?.scalar?.stringValue, fakeBridge: fake,
+          externalIDs: port["external_ids"]?.stringMap ?? [:])
+      }
+    }
+  }
+
+  /// Ports of a bridge as a user sees them (a fake bridge's own port is not listed on its parent).
+  public func ports(of bridge: String) -> [PortView] {
+    ports.values.filter { $0.bridge == bridge && !$0.fakeBridge && $0.name != bridge }.sorted { $0.name < $1.name }
+  }
+}

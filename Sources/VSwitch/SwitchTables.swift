@@ -1,0 +1,20 @@
+import OVSDB
+
+/// What VSwitch replicates from the Open_vSwitch database: enough to plan every command and to
+/// guard what it read. Status columns the switch writes (statistics, status…) are left out.
+public enum SwitchTables {
+  public static let monitored: [String: [String]?] = [
+    "Open_vSwitch": ["bridges"],
+    "Bridge": ["name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config"],
+    "Port": [
+      "name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge", "bond_mode", "lacp", "external_ids",
+      "other_config",
+    ],
+    "Interface": ["name", "type", "options", "mtu_request", "ofport", "external_ids", "other_config"],
+  ]
+
+  /// The external_ids key ovsvirt sets on every row it creates; reconcile and prune only delete
+  /// rows carrying it.
+  public static let ownerKey = "ovsvirt-owner"
+  public static let ownerValue = "ovsvirt"
+}
