@@ -3,7 +3,7 @@ import OVSDB
 /// Turns one user intent into operations on a guarded transaction, with the same database result
 /// as the equivalent ovs-vsctl command. Everything is validated before the first operation is added,
 /// so a refused request adds nothing.
-public struct SwitchPlanner {
+public struct SwitchPlanner: Sendable {
   /// Whether an existing object with the same settings is fine (ovs-vsctl's --may-exist); an
   /// existing object with different settings is always an error.
   public var mayExist = false
@@ -29,12 +29,14 @@ public struct SwitchPlanner {
       guard mayExist else { throw exists("bridge", name.rawValue) }
       if existing.isFake {
         throw ValidationError(
-          subject: "bridge '\(name)'", problem: "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
+          subject: "bridge '\(name)'",
+          problem: "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
           fix: "delete it first (ovsvirt bridge del \(name)) or use another name")
       }
       if let datapathType, existing.datapathType != datapathType {
         throw ValidationError(
-          subject: "bridge '\(name)'", problem: "exists with datapath_type '\(existing.datapathType)', not '\(datapathType)'",
+          subject: "bridge '\(name)'",
+          problem: "exists with datapath_type '\(existing.datapathType)', not '\(datapathType)'",
           fix: "delete and re-create it, or drop --datapath-type")
       }
       return
@@ -45,12 +47,16 @@ public struct SwitchPlanner {
     let bridge = "br_\(name.rawValue.identifierSafe)"
     txn.add(
       .insert(
-        table: "Interface", row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        table: "Interface",
+        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
         uuidName: interface))
     txn.add(
       .insert(
         table: "Port",
-        row: ["name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)), "external_ids": .map(Self.owner)],
+        row: [
+          "name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)),
+          "external_ids": .map(Self.owner),
+        ],
         uuidName: port))
     var row: [String: Datum] = [
       "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)), "external_ids": .map(Self.owner),
@@ -85,7 +91,8 @@ public struct SwitchPlanner {
     }
     if let other = state.bridges.values.first(where: { $0.parent == parent && $0.vlan == vlan.value }) {
       throw ValidationError(
-        subject: "bridge '\(name)'", problem: "'\(other.name)' is already the fake bridge for VLAN \(vlan) on \(parent)",
+        subject: "bridge '\(name)'",
+        problem: "'\(other.name)' is already the fake bridge for VLAN \(vlan) on \(parent)",
         fix: "use '\(other.name)' or another VLAN")
     }
     try requireFreeName(name.rawValue, state: state, role: "bridge")
@@ -93,7 +100,8 @@ public struct SwitchPlanner {
     let port = "port_\(name.rawValue.identifierSafe)"
     txn.add(
       .insert(
-        table: "Interface", row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        table: "Interface",
+        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
         uuidName: interface))
     txn.add(
       .insert(
@@ -104,7 +112,8 @@ public struct SwitchPlanner {
         ], uuidName: port))
     txn.add(
       .mutate(
-        table: "Bridge", where: [.uuid(parentView.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
+        table: "Bridge", where: [.uuid(parentView.uuid)],
+        mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
   }
 
   /// `ovs-vsctl del-br NAME`: a real bridge goes with all its ports and fake bridges; a fake
@@ -127,7 +136,9 @@ public struct SwitchPlanner {
     guard let root = state.root else { return }
     // Unreferenced Port and Interface rows are garbage-collected by the server.
     txn.add(
-      .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
+      .mutate(
+        table: "Open_vSwitch", where: [.uuid(root)],
+        mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
   }
 
   // MARK: ports
@@ -147,7 +158,8 @@ public struct SwitchPlanner {
     if let fakeVLAN = target.vlan {
       if let tag = vlan.tag, tag.value != fakeVLAN || vlan.mode != nil || !vlan.trunks.isEmpty {
         throw ValidationError(
-          subject: "port '\(name)'", problem: "bridge '\(bridge)' is the fake bridge for VLAN \(fakeVLAN); it sets the tag (\(tag) given)",
+          subject: "port '\(name)'",
+          problem: "bridge '\(bridge)' is the fake bridge for VLAN \(fakeVLAN); it sets the tag (\(tag) given)",
           fix: "drop the VLAN options, or add the port to '\(target.parent ?? "")' instead")
       }
       settings = VLANSettings(tag: try VLANID(fakeVLAN))
@@ -174,7 +186,8 @@ public struct SwitchPlanner {
         trunks: existing.trunks.compactMap { try? VLANID($0) })
       guard current == wanted else {
         throw ValidationError(
-          subject: "port '\(name)'", problem: "exists with different VLAN settings (\(current.summary) now, \(wanted.summary) asked)",
+          subject: "port '\(name)'",
+          problem: "exists with different VLAN settings (\(current.summary) now, \(wanted.summary) asked)",
           fix: "use `ovsvirt port set \(name)` to change them")
       }
       return
@@ -197,7 +210,9 @@ public struct SwitchPlanner {
     let port = "port_\(name.rawValue.identifierSafe)"
     txn.add(.insert(table: "Port", row: portRow, uuidName: port))
     txn.add(
-      .mutate(table: "Bridge", where: [.uuid(target.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
+      .mutate(
+        table: "Bridge", where: [.uuid(target.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))])
+    )
   }
 
   /// `ovs-vsctl del-port NAME`.
@@ -210,21 +225,27 @@ public struct SwitchPlanner {
           subject: "port '\(name)'", problem: "is a fake bridge", fix: "delete it with `ovsvirt bridge del \(name)`")
       }
       if ifExists { return }
-      throw ValidationError(subject: "port '\(name)'", problem: "does not exist", fix: "check `ovsvirt port list`, or pass --if-exists")
+      throw ValidationError(
+        subject: "port '\(name)'", problem: "does not exist", fix: "check `ovsvirt port list`, or pass --if-exists")
     }
     txn.add(
-      .mutate(table: "Bridge", where: [.uuid(port.bridgeUUID)], mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+      .mutate(
+        table: "Bridge", where: [.uuid(port.bridgeUUID)],
+        mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
   }
 
   /// `ovs-vsctl set Port NAME tag=… trunks=… vlan_mode=…`.
-  public func setPortVLAN(_ name: String, _ vlan: VLANSettings, in txn: inout TransactionBuilder) throws(ValidationError) {
+  public func setPortVLAN(_ name: String, _ vlan: VLANSettings, in txn: inout TransactionBuilder)
+    throws(ValidationError)
+  {
     let state = SwitchState(txn.snapshot)
     guardNameRead(name, &txn)
     guard let port = state.ports[name] else {
       throw ValidationError(subject: "port '\(name)'", problem: "does not exist", fix: "add it with `ovsvirt port add`")
     }
     try vlan.validate(port: name)
-    let current = port.tag == vlan.tag?.value && port.trunks == vlan.trunks.map(\.value) && port.vlanMode == vlan.mode?.rawValue
+    let current =
+      port.tag == vlan.tag?.value && port.trunks == vlan.trunks.map(\.value) && port.vlanMode == vlan.mode?.rawValue
     if current { return }
     txn.add(.update(table: "Port", where: [.uuid(port.uuid)], row: vlan.columns))
   }
@@ -251,18 +272,23 @@ public struct SwitchPlanner {
   func addToRoot(_ bridge: String, state: SwitchState, _ txn: inout TransactionBuilder) throws(ValidationError) {
     guard let root = state.root else {
       throw ValidationError(
-        subject: "database", problem: "has no Open_vSwitch row", fix: "initialise it (ovsvirt sandbox does, as does ovs-ctl)")
+        subject: "database", problem: "has no Open_vSwitch row",
+        fix: "initialise it (ovsvirt sandbox does, as does ovs-ctl)")
     }
     txn.add(
-      .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .insert, .set([.namedUUID(bridge)]))]))
+      .mutate(
+        table: "Open_vSwitch", where: [.uuid(root)],
+        mutations: [Mutation("bridges", .insert, .set([.namedUUID(bridge)]))]))
   }
 
   func exists(_ role: String, _ name: String) -> ValidationError {
-    ValidationError(subject: "\(role) '\(name)'", problem: "already exists", fix: "pass --may-exist to accept it as it is")
+    ValidationError(
+      subject: "\(role) '\(name)'", problem: "already exists", fix: "pass --may-exist to accept it as it is")
   }
 
   func unknownBridge(_ name: String) -> ValidationError {
-    ValidationError(subject: "bridge '\(name)'", problem: "does not exist", fix: "create it with `ovsvirt bridge add \(name)`")
+    ValidationError(
+      subject: "bridge '\(name)'", problem: "does not exist", fix: "create it with `ovsvirt bridge add \(name)`")
   }
 }
 
@@ -279,6 +305,9 @@ extension VLANSettings {
 extension String {
   /// OVSDB uuid-names must be identifiers: letters, digits and underscores.
   var identifierSafe: String {
-    String(unicodeScalars.map { ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) ? Character($0) : "_" })
+    String(
+      unicodeScalars.map {
+        ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) ? Character($0) : "_"
+      })
   }
 }

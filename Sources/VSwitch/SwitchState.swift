@@ -67,7 +67,8 @@ public struct SwitchState: Sendable {
       let name = row["name"]?.scalar?.stringValue ?? ""
       bridges[name] = BridgeView(
         name: name, uuid: bridgeUUID, parent: nil, vlan: nil,
-        datapathType: row["datapath_type"]?.scalar?.stringValue ?? "", externalIDs: row["external_ids"]?.stringMap ?? [:])
+        datapathType: row["datapath_type"]?.scalar?.stringValue ?? "",
+        externalIDs: row["external_ids"]?.stringMap ?? [:])
       for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
         guard let port = portRows[portUUID], port["fake_bridge"]?.scalar == .boolean(true),
           let tag = port["tag"]?.scalar?.integerValue, let portName = port["name"]?.scalar?.stringValue

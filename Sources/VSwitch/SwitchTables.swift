@@ -5,7 +5,9 @@ import OVSDB
 public enum SwitchTables {
   public static let monitored: [String: [String]?] = [
     "Open_vSwitch": ["bridges"],
-    "Bridge": ["name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config"],
+    "Bridge": [
+      "name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config",
+    ],
     "Port": [
       "name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge", "bond_mode", "lacp", "external_ids",
       "other_config",

@@ -10,7 +10,9 @@ struct OVSVirtCommand: AsyncParsableCommand {
       2 conflict or unreachable; 3 partially applied across OVSDB and libvirt.
       """,
     version: OVSVirtVersion.string,
-    subcommands: [SandboxCommand.self]
+    subcommands: [
+      ShowCommand.self, BridgeCommand.self, PortCommand.self, TunnelCommand.self, SandboxCommand.self,
+    ]
   )
 }
 

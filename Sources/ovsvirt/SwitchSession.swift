@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import OVSDB
+import VSwitch
+
+/// Connects, runs one planned change as one guarded transaction (or prints it with --dry-run),
+/// and maps failures to ovsvirt's exit codes: 1 refused before writing, 2 unreachable or conflict.
+struct SwitchSession {
+  let options: SwitchOptions
+
+  func connect() async throws -> ReplicaClient {
+    var clientOptions = ReplicaClient.Options()
+    clientOptions.connectTimeout = .milliseconds(Int64(options.timeout * 1000))
+    clientOptions.callTimeout = .milliseconds(Int64(options.timeout * 1000))
+    clientOptions.probeInterval = nil
+    let client = ReplicaClient(remote: options.db, tables: SwitchTables.monitored, options: clientOptions)
+    do {
+      try await client.start()
+    } catch {
+      await client.close()
+      throw fail("\(error)", code: 2)
+    }
+    return client
+  }
+
+  /// Reads the switch state once (for list / show).
+  func read() async throws -> SwitchState {
+    let client = try await connect()
+    defer { Task { await client.close() } }
+    guard let replica = await client.replica else { throw fail("no replica", code: 2) }
+    let state = SwitchState(replica.snapshot)
+    await client.close()
+    return state
+  }
+
+  /// Plans with `body` and commits; returns the number of write operations sent.
+  @discardableResult
+  func change(_ body: @escaping @Sendable (inout TransactionBuilder) throws -> Void) async throws -> Int {
+    let client = try await connect()
+    do {
+      let written: Int
+      if options.dryRun {
+        guard let replica = await client.replica else { throw fail("no replica", code: 2) }
+        var txn = TransactionBuilder(snapshot: replica.snapshot)
+        try body(&txn)
+        var writer = JSONWriter()
+        writer.writeRaw("[")
+        for (i, op) in (txn.guards + txn.operations).enumerated() {
+          if i > 0 { writer.writeRaw(",\n ") }
+          writer.write(op)
+        }
+        writer.writeRaw("]")
+        print(writer.string)
+        written = 0
+      } else {
+        let (count, _) = try await client.transaction { txn in
+          try body(&txn)
+          return txn.operations.count
+        }
+        written = count
+        if options.json { print("{\"operations\":\(count)}") }
+      }
+      await client.close()
+      return written
+    } catch {
+      await client.close()
+      throw translate(error)
+    }
+  }
+
+  func translate(_ error: any Error) -> any Error {
+    switch error {
+    case let refused as VSwitch.ValidationError: return fail("\(refused)", code: 1)
+    case let violation as SchemaViolation: return fail("\(violation)", code: 1)
+    case let exit as ExitCode: return exit
+    default: return fail("\(error)", code: 2)
+    }
+  }
+
+  func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("ovsvirt: \(message)\n".utf8))
+    return ExitCode(code)
+  }
+}
