@@ -71,7 +71,7 @@ let package = Package(
       path: "Tests/TestSupport"
     ),
     .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"]),
-    .testTarget(name: "VSwitchTests", dependencies: ["VSwitch"]),
+    .testTarget(name: "VSwitchTests", dependencies: ["VSwitch", "OVSDB", "TestSupport"]),
     .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "TestSupport"]),
     .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
     .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "TestSupport"]),

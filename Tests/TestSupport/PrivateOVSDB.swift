@@ -52,6 +52,10 @@ public final class PrivateOVSDB: Sendable {
   /// `oracle("ovs-vsctl", "list-br")`. The `--db` argument is added for ovs-vsctl; for
   /// ovsdb-client the remote is inserted after the command name.
   public func oracle(_ tool: String, _ arguments: String...) throws -> String {
+    try oracle(tool, arguments: arguments)
+  }
+
+  public func oracle(_ tool: String, arguments: [String]) throws -> String {
     let path = try Integration.program(tool)
     var args = arguments
     switch tool {
