@@ -29,9 +29,10 @@ let package = Package(
       ]
     ),
     .target(name: "VSwitch", dependencies: ["OVSDB"]),
+    // Headers only (they are in /usr/include): libvirt itself is dlopen'ed on first use, see
+    // Sources/Libvirt/LibvirtLibrary.swift. Naming pkgConfig here would link it into every binary.
     .systemLibrary(
       name: "CLibvirt",
-      pkgConfig: "libvirt",
       providers: [.apt(["libvirt-dev"])]
     ),
     .target(name: "Libvirt", dependencies: ["CLibvirt"]),

@@ -18,14 +18,14 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
   }
 
   /// Captures the calling thread's last libvirt error (libvirt keeps it thread-local).
-  static func last(_ operation: String) -> LibvirtError {
-    guard let error = virGetLastError() else {
+  static func last(_ operation: String, _ lib: LibvirtLibrary) -> LibvirtError {
+    guard let error = lib.getLastError() else {
       return LibvirtError(code: -1, domain: 0, message: "unknown libvirt error", operation: operation)
     }
     let message = error.pointee.message.map { String(cString: $0) } ?? "libvirt error \(error.pointee.code)"
     let result = LibvirtError(
       code: error.pointee.code, domain: error.pointee.domain, message: message, operation: operation)
-    virResetLastError()
+    lib.resetLastError()
     return result
   }
 

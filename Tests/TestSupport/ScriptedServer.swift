@@ -51,6 +51,8 @@ private final class ScriptHandler: ChannelInboundHandler {
   let log: NIOLockedValueBox<[JSON]>
   var pending: [UInt8] = []
   var scanner = JSONFrameScanner()
+  /// Bytes of `pending` already scanned: the scanner keeps its state between reads.
+  var scanned = 0
 
   init(script: @escaping @Sendable (String, JSON) -> ScriptedServer.Reply, log: NIOLockedValueBox<[JSON]>) {
     self.script = script
@@ -62,16 +64,26 @@ private final class ScriptHandler: ChannelInboundHandler {
     pending += buffer.readBytes(length: buffer.readableBytes) ?? []
     while true {
       let found: Range<Int>?
+      let from = scanned
       do {
         found = try pending.withUnsafeBytes { bytes throws(JSONFrameScanner.ScanError) in
-          try scanner.scan(bytes, from: 0)
+          try scanner.scan(bytes, from: from)
         }
       } catch {
         context.close(promise: nil)
         return
       }
-      guard let range = found, let message = try? JSONParser.parse(pending[range]) else { return }
+      guard let range = found else {
+        // A request split across reads: resume where this scan stopped.
+        scanned = pending.count
+        return
+      }
+      guard let message = try? JSONParser.parse(pending[range]) else {
+        context.close(promise: nil)
+        return
+      }
       pending.removeFirst(range.upperBound)
+      scanned = 0
       log.withLockedValue { $0.append(message) }
       let method = message["method"]?.stringValue ?? ""
       let reply = script(method, message)
