@@ -41,6 +41,9 @@ public enum CommandRunner {
     } else {
       posix_spawn_file_actions_adddup2(&actions, 1, 2)
     }
+    // Nothing else is inherited: a daemon started from a process with open sockets would otherwise
+    // keep them open for its whole life, and their peers would never see them close.
+    closeInheritedDescriptors(&actions)
 
     // The calling thread (a Swift concurrency or NIO thread) blocks most signals, and a spawned
     // child inherits that mask: a daemon started that way would ignore SIGTERM forever.
@@ -73,5 +76,22 @@ public enum CommandRunner {
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
     return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+  }
+
+  typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+  /// glibc 2.34+ has posix_spawn_file_actions_addclosefrom_np, which Glibc's module does not
+  /// export; it is looked up once. Older libcs get one close action per open descriptor.
+  static let addCloseFrom: AddCloseFrom? = dlsym(
+    UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"
+  )
+  .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+  static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    if let addCloseFrom, addCloseFrom(&actions, 3) == 0 { return }
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap(Int32.init) where fd > 2 {
+      posix_spawn_file_actions_addclose(&actions, fd)
+    }
   }
 }
