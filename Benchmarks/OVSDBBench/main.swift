@@ -3,6 +3,8 @@
 //   ovsdb-bench insert --db unix:PATH --ports N --trials K
 //       prints per trial "library <s>" (OVSDBClient.transact), "raw <s>" (the same bytes on a bare
 //       socket) and "replica <s>" (ReplicaClient.transact: schema-checked, tables monitored)
+//   ovsdb-bench insert-each --db unix:PATH --bridge BR --prefix P --ports N
+//       prints "floor <seconds per port>": one connection and one transaction per port, no client logic
 //   ovsdb-bench dump-capture --db unix:PATH --out FILE [--populate N]
 //       (after inserting a bridge with N ports) writes the raw bytes of a monitor_cond reply (the
 //       initial dump) to FILE
@@ -177,6 +179,42 @@ func insertBench(_ args: [String]) async throws {
   await client.close()
 }
 
+/// The floor for one-port-per-command tools: for each port, a fresh connection, one transaction
+/// adding it to `--bridge` (already there, its UUID looked up once beforehand), the reply framed.
+func insertEach(_ args: [String]) async throws {
+  let remote = try argument("--db", in: args)
+  let count = Int(try argument("--ports", in: args)) ?? 100
+  let bridge = try argument("--bridge", in: args)
+  let prefix = try argument("--prefix", in: args)
+  guard case .unix(let path) = try Endpoint(remote) else { throw BenchError(description: "unix socket only") }
+  let client = try await OVSDBClient.connect(remote)
+  let found = try await client.transact(
+    "Open_vSwitch", [.select(table: "Bridge", where: [.equals("name", .string(bridge))], columns: ["_uuid"])])
+  await client.close()
+  guard case .array(let pair)? = found.first?.rows?.first?["_uuid"], pair.count == 2,
+    let uuid = pair[1].stringValue.flatMap(RowUUID.init)
+  else { throw BenchError(description: "bridge \(bridge) not found") }
+  var total: Duration = .zero
+  for i in 0..<count {
+    let name = "\(prefix)\(i)"
+    let ops: [DBOperation] = [
+      .insert(table: "Interface", row: ["name": .scalar(.string(name))], uuidName: "i"),
+      .insert(
+        table: "Port", row: ["name": .scalar(.string(name)), "tag": 120, "interfaces": .scalar(.namedUUID("i"))],
+        uuidName: "p"),
+      .mutate(table: "Bridge", where: [.uuid(uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID("p")]))]),
+    ]
+    let request = requestBytes(ops, id: 1)
+    let clock = ContinuousClock()
+    let start = clock.now
+    let fd = try openUnixSocket(path)
+    _ = try exchange(fd, request)
+    close(fd)
+    total += clock.now - start
+  }
+  print("floor \(seconds(total) / Double(count))")
+}
+
 func dumpCapture(_ args: [String]) async throws {
   let remote = try argument("--db", in: args)
   let out = try argument("--out", in: args)
@@ -226,6 +264,7 @@ do {
   switch args.dropFirst().first {
   case "insert": try await insertBench(args)
   case "dump-capture": try await dumpCapture(args)
+  case "insert-each": try await insertEach(args)
   case "decode": try decodeBench(args)
   default: throw BenchError(description: "usage: ovsdb-bench insert|dump-capture|decode …")
   }
