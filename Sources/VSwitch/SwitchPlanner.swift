@@ -20,9 +20,10 @@ public struct SwitchPlanner: Sendable {
   // MARK: bridges
 
   /// `ovs-vsctl add-br NAME [-- set Bridge NAME datapath_type=T]`.
-  public func addBridge(_ name: InterfaceName, datapathType: String? = nil, in txn: inout TransactionBuilder)
-    throws(ValidationError)
-  {
+  public func addBridge(
+    _ name: InterfaceName, datapathType: String? = nil, externalIDs: [String: String] = [:],
+    otherConfig: [String: String] = [:], in txn: inout TransactionBuilder
+  ) throws(ValidationError) {
     let state = SwitchState(txn.snapshot)
     guardNameRead(name.rawValue, &txn)
     if let existing = state.bridges[name.rawValue] {
@@ -59,8 +60,10 @@ public struct SwitchPlanner: Sendable {
         ],
         uuidName: port))
     var row: [String: Datum] = [
-      "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)), "external_ids": .map(Self.owner),
+      "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)),
+      "external_ids": .map(externalIDs.merging(Self.owner) { mine, _ in mine }),
     ]
+    if !otherConfig.isEmpty { row["other_config"] = .map(otherConfig) }
     if let datapathType { row["datapath_type"] = .scalar(.string(datapathType)) }
     txn.add(.insert(table: "Bridge", row: row, uuidName: bridge))
     try addToRoot(bridge, state: state, &txn)

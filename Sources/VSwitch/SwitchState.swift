@@ -27,7 +27,29 @@ public struct PortView: Sendable, Equatable {
   public var trunks: [Int]
   public var vlanMode: String?
   public var fakeBridge: Bool
+  public var bondMode: String?
+  public var lacp: String?
+  /// The port's QoS row, if any (see `SwitchState.qos`).
+  public var qos: RowUUID?
   public var externalIDs: [String: String]
+  public var otherConfig: [String: String]
+}
+
+/// A QoS row (linux-htb, linux-hfsc, egress-policer, …) with its queues by number.
+public struct QoSView: Sendable, Equatable {
+  public var uuid: RowUUID
+  public var type: String
+  /// e.g. max-rate, in bits per second, as OVS keeps it (a string).
+  public var otherConfig: [String: String]
+  public var queues: [Int: QueueView]
+  public var externalIDs: [String: String]
+}
+
+public struct QueueView: Sendable, Equatable {
+  public var uuid: RowUUID
+  public var dscp: Int?
+  /// min-rate, max-rate, burst, priority.
+  public var otherConfig: [String: String]
 }
 
 public struct InterfaceView: Sendable, Equatable {
@@ -47,6 +69,7 @@ public struct SwitchState: Sendable {
   public private(set) var ports: [String: PortView] = [:]
   public private(set) var interfaces: [String: InterfaceView] = [:]
   public private(set) var interfacesByUUID: [RowUUID: InterfaceView] = [:]
+  public private(set) var qos: [RowUUID: QoSView] = [:]
   /// The Open_vSwitch root row.
   public private(set) var root: RowUUID?
 
@@ -60,6 +83,21 @@ public struct SwitchState: Sendable {
         ofport: row["ofport"]?.scalar?.integerValue.map(Int.init), externalIDs: row["external_ids"]?.stringMap ?? [:])
       interfaces[view.name] = view
       interfacesByUUID[uuid] = view
+    }
+    let queueRows = snapshot.rows("Queue")
+    for (uuid, row) in snapshot.rows("QoS") {
+      var queues: [Int: QueueView] = [:]
+      for (number, queue) in row["queues"]?.pairs ?? [] {
+        guard let key = number.integerValue, let queueUUID = queue.uuidValue, let queueRow = queueRows[queueUUID] else {
+          continue
+        }
+        queues[Int(key)] = QueueView(
+          uuid: queueUUID, dscp: queueRow["dscp"]?.scalar?.integerValue.map(Int.init),
+          otherConfig: queueRow["other_config"]?.stringMap ?? [:])
+      }
+      qos[uuid] = QoSView(
+        uuid: uuid, type: row["type"]?.scalar?.stringValue ?? "", otherConfig: row["other_config"]?.stringMap ?? [:],
+        queues: queues, externalIDs: row["external_ids"]?.stringMap ?? [:])
     }
     let portRows = snapshot.rows("Port")
     var fakeByParentVLAN: [RowUUID: [Int: String]] = [:]
@@ -94,7 +132,9 @@ public struct SwitchState: Sendable {
           interfaces: port["interfaces"]?.keys.compactMap(\.uuidValue) ?? [], tag: tag,
           trunks: port["trunks"]?.keys.compactMap(\.integerValue).map(Int.init) ?? [],
           vlanMode: port["vlan_mode"]?.scalar?.stringValue, fakeBridge: fake,
-          externalIDs: port["external_ids"]?.stringMap ?? [:])
+          bondMode: port["bond_mode"]?.scalar?.stringValue, lacp: port["lacp"]?.scalar?.stringValue,
+          qos: port["qos"]?.scalar?.uuidValue, externalIDs: port["external_ids"]?.stringMap ?? [:],
+          otherConfig: port["other_config"]?.stringMap ?? [:])
       }
     }
   }

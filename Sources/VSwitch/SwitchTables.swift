@@ -9,10 +9,12 @@ public enum SwitchTables {
       "name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config",
     ],
     "Port": [
-      "name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge", "bond_mode", "lacp", "external_ids",
+      "name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge", "bond_mode", "lacp", "qos", "external_ids",
       "other_config",
     ],
     "Interface": ["name", "type", "options", "mtu_request", "ofport", "external_ids", "other_config"],
+    "QoS": ["type", "other_config", "queues", "external_ids"],
+    "Queue": ["dscp", "other_config", "external_ids"],
   ]
 
   /// The external_ids key ovsvirt sets on every row it creates; reconcile and prune only delete

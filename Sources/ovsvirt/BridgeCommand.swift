@@ -19,6 +19,10 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(help: "Parent bridge, for a fake VLAN bridge.") var parent: String?
     @Option(help: "VLAN of the fake bridge (0–4095).") var vlan: Int?
     @Option(help: "Bridge datapath_type (netdev for the userspace datapath).") var datapathType: String?
+    @Option(name: .customLong("external-id"), help: "Bridge external_ids entry KEY=VALUE (repeatable).")
+    var externalIDs: [String] = []
+    @Option(name: .customLong("other-config"), help: "Bridge other_config entry KEY=VALUE (repeatable).")
+    var otherConfig: [String] = []
     @Flag(help: "Accept a bridge that already exists with the same settings.") var mayExist = false
 
     func validate() throws {
@@ -36,11 +40,17 @@ struct BridgeCommand: AsyncParsableCommand {
       }
       let planner = SwitchPlanner(mayExist: mayExist)
       let (parent, datapathType) = (parent, datapathType)
+      let ids = try keyValues(externalIDs, option: "--external-id", subject: "bridge '\(name)'")
+      let config = try keyValues(otherConfig, option: "--other-config", subject: "bridge '\(name)'")
+      if parent != nil && !(ids.isEmpty && config.isEmpty) {
+        throw SwitchSession.refuse(
+          "bridge '\(name)': a fake bridge has no Bridge row of its own to carry --external-id / --other-config")
+      }
       try await session.change { txn in
         if let parent, let fakeVLAN {
           try planner.addFakeBridge(bridge, parent: parent, vlan: fakeVLAN, in: &txn)
         } else {
-          try planner.addBridge(bridge, datapathType: datapathType, in: &txn)
+          try planner.addBridge(bridge, datapathType: datapathType, externalIDs: ids, otherConfig: config, in: &txn)
         }
       }
     }

@@ -65,6 +65,8 @@ struct PortCommand: AsyncParsableCommand {
     @Option(help: "Interface mtu_request.") var mtu: Int?
     @Option(name: .customLong("external-id"), help: "Port external_ids entry KEY=VALUE (repeatable).")
     var externalIDs: [String] = []
+    @Option(name: .customLong("other-config"), help: "Port other_config entry KEY=VALUE (repeatable).")
+    var otherConfig: [String] = []
     @Flag(help: "Accept a port that already exists here with the same settings.") var mayExist = false
 
     func run() async throws {
@@ -100,7 +102,9 @@ struct PortCommand: AsyncParsableCommand {
         }
         columns["bond_mode"] = .scalar(.string(bondMode))
       }
-      let ids = try keyValues(externalIDs, port: name)
+      let ids = try keyValues(externalIDs, option: "--external-id", subject: "port '\(name)'")
+      let config = try keyValues(otherConfig, option: "--other-config", subject: "port '\(name)'")
+      if !config.isEmpty { columns["other_config"] = .map(config) }
       let planner = SwitchPlanner(mayExist: mayExist)
       let (bridge, ifaces, portColumns) = (bridge, interfaces, columns)
       try await SwitchSession(options: options).change { txn in
@@ -167,11 +171,12 @@ struct PortCommand: AsyncParsableCommand {
   }
 }
 
-func keyValues(_ pairs: [String], port: String) throws -> [String: String] {
+/// Parses repeated KEY=VALUE options (external_ids, other_config).
+func keyValues(_ pairs: [String], option: String, subject: String) throws -> [String: String] {
   var result: [String: String] = [:]
   for pair in pairs {
     guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-      throw SwitchSession.refuse("port '\(port)': --external-id '\(pair)' is not KEY=VALUE")
+      throw SwitchSession.refuse("\(subject): \(option) '\(pair)' is not KEY=VALUE")
     }
     result[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
   }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OVSDB
 import VSwitch
 
 struct ShowCommand: AsyncParsableCommand {
@@ -8,6 +9,10 @@ struct ShowCommand: AsyncParsableCommand {
 
   func run() async throws {
     let state = try await SwitchSession(options: options).read()
+    if options.json {
+      print(Self.json(state))
+      return
+    }
     for bridge in state.bridges.values.filter({ !$0.isFake }).sorted(by: { $0.name < $1.name }) {
       print("Bridge \(bridge.name)")
       if !bridge.datapathType.isEmpty { print("    datapath_type: \(bridge.datapathType)") }
@@ -29,5 +34,39 @@ struct ShowCommand: AsyncParsableCommand {
         }
       }
     }
+  }
+
+  /// Bridges → ports → interfaces, with fake bridges listed under their parents.
+  static func json(_ state: SwitchState) -> JSON {
+    let bridges = state.bridges.values.sorted { $0.name < $1.name }.map { bridge -> JSON in
+      var object: [String: JSON] = ["name": .string(bridge.name)]
+      if let parent = bridge.parent, let vlan = bridge.vlan {
+        object["parent"] = .string(parent)
+        object["vlan"] = .int(Int64(vlan))
+        return .object(object)
+      }
+      object["datapath_type"] = .string(bridge.datapathType)
+      object["ports"] = .array(
+        state.ports.values.filter { $0.bridgeUUID == bridge.uuid }.sorted { $0.name < $1.name }.map { port in
+          var p: [String: JSON] = [
+            "name": .string(port.name), "bridge": .string(port.bridge),
+            "trunks": .array(port.trunks.map { .int(Int64($0)) }),
+            "interfaces": .array(
+              port.interfaces.compactMap { state.interfacesByUUID[$0] }.map { i in
+                .object([
+                  "name": .string(i.name), "type": .string(i.type),
+                  "options": .object(i.options.mapValues(JSON.string)),
+                  "ofport": i.ofport.map { .int(Int64($0)) } ?? .null,
+                ])
+              }),
+          ]
+          if let tag = port.tag { p["tag"] = .int(Int64(tag)) }
+          if let mode = port.vlanMode { p["vlan_mode"] = .string(mode) }
+          if port.fakeBridge { p["fake_bridge"] = .bool(true) }
+          return .object(p)
+        })
+      return .object(object)
+    }
+    return .object(["bridges": .array(bridges)])
   }
 }

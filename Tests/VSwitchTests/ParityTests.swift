@@ -206,6 +206,18 @@ import TestSupport
         ["port", "add", "ovsbr0", "p1", "--access", "7"],
         ["port", "add", "ovsbr0", "p1", "--access", "7", "--may-exist"],
       ]),
+    Case(
+      name: "bridge external_ids and other_config",
+      vsctl: [
+        [
+          "add-br", "br9", "--", "set", "Bridge", "br9", "external_ids:site=dc1",
+          "other_config:hwaddr=02:00:00:00:00:09",
+        ]
+      ],
+      ovsvirt: [["bridge", "add", "br9", "--external-id", "site=dc1", "--other-config", "hwaddr=02:00:00:00:00:09"]]),
+    onBridge(
+      "port other_config", [["add-port", "ovsbr0", "p1", "other_config:priority-tags=true"]],
+      [["port", "add", "ovsbr0", "p1", "--other-config", "priority-tags=true"]]),
     onBridge(
       "if-exists on a missing port", [["--if-exists", "del-port", "ghost"]], [["port", "del", "ghost", "--if-exists"]]),
   ]
