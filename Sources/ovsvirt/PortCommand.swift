@@ -52,6 +52,7 @@ struct PortCommand: AsyncParsableCommand {
         ovsvirt port add ovsbr0 vlan120 --access 120 --internal
         ovsvirt port add ovsbr0 ens3f4 --trunk 120,130
         ovsvirt port add ovsbr0 bond0 --bond ens1,ens2 --lacp active
+        ovsvirt port add ovsbr0 patch-a --patch-peer patch-b
         """)
 
     @OptionGroup var options: SwitchOptions
@@ -63,6 +64,7 @@ struct PortCommand: AsyncParsableCommand {
     @Option(help: "LACP for a bond: active, passive or off.") var lacp: String?
     @Option(help: "Bond mode: active-backup, balance-slb or balance-tcp.") var bondMode: String?
     @Option(help: "Interface mtu_request.") var mtu: Int?
+    @Option(help: "Make it a patch port to this peer port (on another bridge).") var patchPeer: String?
     @Option(name: .customLong("external-id"), help: "Port external_ids entry KEY=VALUE (repeatable).")
     var externalIDs: [String] = []
     @Option(name: .customLong("other-config"), help: "Port other_config entry KEY=VALUE (repeatable).")
@@ -81,13 +83,24 @@ struct PortCommand: AsyncParsableCommand {
         throw SwitchSession.refuse("port '\(name)': a bond needs at least two interfaces")
       }
       if bond != nil && `internal` { throw SwitchSession.refuse("port '\(name)': a bond cannot be internal") }
+      if patchPeer != nil && (bond != nil || `internal`) {
+        throw SwitchSession.refuse("port '\(name)': a patch port is neither a bond nor internal")
+      }
       if let mtu, mtu < 68 { throw SwitchSession.refuse("port '\(name)': MTU \(mtu) is below the IPv4 minimum of 68") }
       var interfaces: [InterfaceSpec] = []
       for member in members {
         let memberName = try checked { () throws(VSwitch.ValidationError) in
           try InterfaceName(member, role: "interface")
         }
-        interfaces.append(InterfaceSpec(name: memberName, kind: `internal` ? .internal : .system, mtuRequest: mtu))
+        if let patchPeer {
+          let peer = try checked { () throws(VSwitch.ValidationError) in
+            try InterfaceName(patchPeer, role: "patch peer")
+          }
+          interfaces.append(
+            InterfaceSpec(name: memberName, kind: .patch, options: ["peer": peer.rawValue], mtuRequest: mtu))
+        } else {
+          interfaces.append(InterfaceSpec(name: memberName, kind: `internal` ? .internal : .system, mtuRequest: mtu))
+        }
       }
       var columns: [String: Datum] = [:]
       if let lacp {

@@ -215,6 +215,17 @@ import TestSupport
         ]
       ],
       ovsvirt: [["bridge", "add", "br9", "--external-id", "site=dc1", "--other-config", "hwaddr=02:00:00:00:00:09"]]),
+    Case(
+      name: "patch ports between two bridges",
+      vsctl: [
+        ["add-br", "br-a"], ["add-br", "br-b"],
+        ["add-port", "br-a", "pa", "--", "set", "Interface", "pa", "type=patch", "options:peer=pb"],
+        ["add-port", "br-b", "pb", "--", "set", "Interface", "pb", "type=patch", "options:peer=pa"],
+      ],
+      ovsvirt: [
+        ["bridge", "add", "br-a"], ["bridge", "add", "br-b"], ["port", "add", "br-a", "pa", "--patch-peer", "pb"],
+        ["port", "add", "br-b", "pb", "--patch-peer", "pa"],
+      ]),
     onBridge(
       "port other_config", [["add-port", "ovsbr0", "p1", "other_config:priority-tags=true"]],
       [["port", "add", "ovsbr0", "p1", "--other-config", "priority-tags=true"]]),
