@@ -43,22 +43,8 @@ public struct SwitchPlanner: Sendable {
       return
     }
     try requireFreeName(name.rawValue, state: state, role: "bridge")
-    let interface = "iface_\(name.rawValue.identifierSafe)"
-    let port = "port_\(name.rawValue.identifierSafe)"
+    let port = addInternalPort(name, portColumns: [:], in: &txn)
     let bridge = "br_\(name.rawValue.identifierSafe)"
-    txn.add(
-      .insert(
-        table: "Interface",
-        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
-        uuidName: interface))
-    txn.add(
-      .insert(
-        table: "Port",
-        row: [
-          "name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)),
-          "external_ids": .map(Self.owner),
-        ],
-        uuidName: port))
     var row: [String: Datum] = [
       "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)),
       "external_ids": .map(externalIDs.merging(Self.owner) { mine, _ in mine }),
@@ -99,20 +85,8 @@ public struct SwitchPlanner: Sendable {
         fix: "use '\(other.name)' or another VLAN")
     }
     try requireFreeName(name.rawValue, state: state, role: "bridge")
-    let interface = "iface_\(name.rawValue.identifierSafe)"
-    let port = "port_\(name.rawValue.identifierSafe)"
-    txn.add(
-      .insert(
-        table: "Interface",
-        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
-        uuidName: interface))
-    txn.add(
-      .insert(
-        table: "Port",
-        row: [
-          "name": .scalar(.string(name.rawValue)), "interfaces": .scalar(.namedUUID(interface)), "fake_bridge": true,
-          "tag": .scalar(.integer(Int64(vlan.value))), "external_ids": .map(Self.owner),
-        ], uuidName: port))
+    let port = addInternalPort(
+      name, portColumns: ["fake_bridge": true, "tag": .scalar(.integer(Int64(vlan.value)))], in: &txn)
     txn.add(
       .mutate(
         table: "Bridge", where: [.uuid(parentView.uuid)],
@@ -254,6 +228,25 @@ public struct SwitchPlanner: Sendable {
   }
 
   // MARK: helpers
+
+  /// The internal Interface + Port pair named like a bridge, as ovs-vsctl's add-br makes for real and
+  /// fake bridges alike; returns the Port's uuid-name.
+  func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder) -> String
+  {
+    let interface = "iface_\(name.rawValue.identifierSafe)"
+    let port = "port_\(name.rawValue.identifierSafe)"
+    txn.add(
+      .insert(
+        table: "Interface",
+        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        uuidName: interface))
+    var row = portColumns
+    row["name"] = .scalar(.string(name.rawValue))
+    row["interfaces"] = .scalar(.namedUUID(interface))
+    row["external_ids"] = .map(Self.owner)
+    txn.add(.insert(table: "Port", row: row, uuidName: port))
+    return port
+  }
 
   /// Guards the name across all three tables, so a concurrent creation of the same name conflicts.
   func guardNameRead(_ name: String, _ txn: inout TransactionBuilder) {
