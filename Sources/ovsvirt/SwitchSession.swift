@@ -26,11 +26,10 @@ struct SwitchSession {
   /// Reads the switch state once (for list / show).
   func read() async throws -> SwitchState {
     let client = try await connect()
-    defer { Task { await client.close() } }
-    guard let replica = await client.replica else { throw fail("no replica", code: 2) }
-    let state = SwitchState(replica.snapshot)
+    let replica = await client.replica
     await client.close()
-    return state
+    guard let replica else { throw fail("no replica", code: 2) }
+    return SwitchState(replica.snapshot)
   }
 
   /// Plans with `body` and commits; returns the number of write operations sent.
