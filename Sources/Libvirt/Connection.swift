@@ -17,18 +17,22 @@ public final class Connection: @unchecked Sendable {
   /// Opens `uri` read-write. Fails with libvirt's own message (e.g. no daemon listening).
   public init(uri: String) throws(LibvirtError) {
     lib = try LibvirtLibrary.shared.get()
-    guard let pointer = lib.connectOpen(uri) else { throw LibvirtError.last("virConnectOpen(\(uri))", lib) }
+    guard let pointer = lib.callAs(.virConnectOpen, LibvirtLibrary.ConnectOpen.self)(uri) else {
+      throw LibvirtError.last("virConnectOpen(\(uri))", lib)
+    }
     self.uri = uri
     self.pointer = pointer
   }
 
   deinit {
-    _ = lib.connectClose(pointer)
+    _ = lib.callAs(.virConnectClose, LibvirtLibrary.ConnectInt.self)(pointer)
   }
 
   /// The driver name, e.g. "QEMU" or "TEST".
   public func driverType() throws(LibvirtError) -> String {
-    guard let type = lib.connectGetType(pointer) else { throw LibvirtError.last("virConnectGetType", lib) }
+    guard let type = lib.callAs(.virConnectGetType, LibvirtLibrary.ConnectString.self)(pointer) else {
+      throw LibvirtError.last("virConnectGetType", lib)
+    }
     // Owned by the connection: not freed here.
     return String(cString: type)
   }
@@ -36,7 +40,7 @@ public final class Connection: @unchecked Sendable {
   /// The libvirt library version in the daemon, as major.minor.release.
   public func libraryVersion() throws(LibvirtError) -> (major: Int, minor: Int, release: Int) {
     var version: UInt = 0
-    guard lib.connectGetLibVersion(pointer, &version) == 0 else {
+    guard lib.callAs(.virConnectGetLibVersion, LibvirtLibrary.ConnectVersion.self)(pointer, &version) == 0 else {
       throw LibvirtError.last("virConnectGetLibVersion", lib)
     }
     return (Int(version / 1_000_000), Int(version / 1000 % 1000), Int(version % 1000))
@@ -44,38 +48,73 @@ public final class Connection: @unchecked Sendable {
 
   /// The canonical URI of the connection as the daemon reports it.
   public func canonicalURI() throws(LibvirtError) -> String {
-    guard let uri = lib.connectGetURI(pointer) else { throw LibvirtError.last("virConnectGetURI", lib) }
+    guard let uri = lib.callAs(.virConnectGetURI, LibvirtLibrary.ConnectOwnedString.self)(pointer) else {
+      throw LibvirtError.last("virConnectGetURI", lib)
+    }
     defer { free(uri) }
     return String(cString: uri)
   }
 
-  /// Names of all networks, active and inactive, sorted.
-  public func networkNames() throws(LibvirtError) -> [String] {
+  /// All networks, active and inactive, sorted by name.
+  public func networks() throws(LibvirtError) -> [Network] {
     var list: UnsafeMutablePointer<virNetworkPtr?>? = nil
-    let count = lib.connectListAllNetworks(pointer, &list, 0)
+    let count = lib.callAs(.virConnectListAllNetworks, LibvirtLibrary.ListNetworks.self)(pointer, &list, 0)
     guard count >= 0 else { throw LibvirtError.last("virConnectListAllNetworks", lib) }
     defer { free(list) }
-    var names: [String] = []
-    for i in 0..<Int(count) {
-      guard let network = list?[i] else { continue }
-      if let name = lib.networkGetName(network) { names.append(String(cString: name)) }
-      _ = lib.networkFree(network)
-    }
-    return names.sorted()
+    // Each element is owned by the Network wrapping it; the array itself is freed above.
+    return (0..<Int(count)).compactMap { list?[$0] }.map { Network($0, connection: self) }.sorted { $0.name < $1.name }
   }
 
-  /// Names of all domains, running and defined, sorted.
-  public func domainNames() throws(LibvirtError) -> [String] {
+  public func networkNames() throws(LibvirtError) -> [String] { try networks().map(\.name) }
+
+  /// The network called `name`; libvirt's error (code 43, VIR_ERR_NO_NETWORK) if there is none.
+  public func network(named name: String) throws(LibvirtError) -> Network {
+    guard let network = lib.callAs(.virNetworkLookupByName, LibvirtLibrary.NetworkByName.self)(pointer, name) else {
+      throw LibvirtError.last("virNetworkLookupByName(\(name))", lib)
+    }
+    return Network(network, connection: self)
+  }
+
+  /// Defines (or redefines) a persistent network from XML (`virsh net-define`).
+  public func defineNetwork(xml: String) throws(LibvirtError) -> Network {
+    guard let network = lib.callAs(.virNetworkDefineXML, LibvirtLibrary.NetworkByName.self)(pointer, xml) else {
+      throw LibvirtError.last("virNetworkDefineXML", lib)
+    }
+    return Network(network, connection: self)
+  }
+
+  /// Domains, sorted by name; `activeOnly` lists just the running ones.
+  public func domains(activeOnly: Bool = false) throws(LibvirtError) -> [Domain] {
     var list: UnsafeMutablePointer<virDomainPtr?>? = nil
-    let count = lib.connectListAllDomains(pointer, &list, 0)
+    let flags = activeOnly ? UInt32(VIR_CONNECT_LIST_DOMAINS_ACTIVE.rawValue) : 0
+    let count = lib.callAs(.virConnectListAllDomains, LibvirtLibrary.ListDomains.self)(pointer, &list, flags)
     guard count >= 0 else { throw LibvirtError.last("virConnectListAllDomains", lib) }
     defer { free(list) }
-    var names: [String] = []
-    for i in 0..<Int(count) {
-      guard let domain = list?[i] else { continue }
-      if let name = lib.domainGetName(domain) { names.append(String(cString: name)) }
-      _ = lib.domainFree(domain)
+    return (0..<Int(count)).compactMap { list?[$0] }.map { Domain($0, connection: self) }.sorted { $0.name < $1.name }
+  }
+
+  public func domainNames() throws(LibvirtError) -> [String] { try domains().map(\.name) }
+
+  public func domain(named name: String) throws(LibvirtError) -> Domain {
+    guard let domain = lib.callAs(.virDomainLookupByName, LibvirtLibrary.DomainByName.self)(pointer, name) else {
+      throw LibvirtError.last("virDomainLookupByName(\(name))", lib)
     }
-    return names.sorted()
+    return Domain(domain, connection: self)
+  }
+
+  /// Defines a persistent domain from XML (`virsh define`).
+  public func defineDomain(xml: String) throws(LibvirtError) -> Domain {
+    guard let domain = lib.callAs(.virDomainDefineXML, LibvirtLibrary.DomainByName.self)(pointer, xml) else {
+      throw LibvirtError.last("virDomainDefineXML", lib)
+    }
+    return Domain(domain, connection: self)
+  }
+
+  /// Starts a transient domain from XML (`virsh create`).
+  public func createDomain(xml: String) throws(LibvirtError) -> Domain {
+    guard let domain = lib.callAs(.virDomainCreateXML, LibvirtLibrary.DomainCreateXML.self)(pointer, xml, 0) else {
+      throw LibvirtError.last("virDomainCreateXML", lib)
+    }
+    return Domain(domain, connection: self)
   }
 }

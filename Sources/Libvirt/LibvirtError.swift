@@ -17,16 +17,17 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
     self.operation = operation
   }
 
-  /// Captures the calling thread's last libvirt error (libvirt keeps it thread-local).
-  static func last(_ operation: String, _ lib: LibvirtLibrary) -> LibvirtError {
-    guard let error = lib.getLastError() else {
-      return LibvirtError(code: -1, domain: 0, message: "unknown libvirt error", operation: operation)
-    }
-    let message = error.pointee.message.map { String(cString: $0) } ?? "libvirt error \(error.pointee.code)"
-    let result = LibvirtError(
-      code: error.pointee.code, domain: error.pointee.domain, message: message, operation: operation)
-    lib.resetLastError()
-    return result
+  /// Captures the calling thread's last libvirt error (libvirt keeps it thread-local). `operation`
+  /// is evaluated only afterwards: it may call libvirt (a domain's name), and every libvirt call
+  /// starts by clearing the last error.
+  static func last(_ operation: @autoclosure () -> String, _ lib: LibvirtLibrary) -> LibvirtError {
+    let error = lib.callAs(.virGetLastError, LibvirtLibrary.GetLastError.self)()
+    let code = error?.pointee.code ?? -1
+    let domain = error?.pointee.domain ?? 0
+    let message = error.map { e in e.pointee.message.map { String(cString: $0) } ?? "libvirt error \(e.pointee.code)" }
+    lib.callAs(.virResetLastError, LibvirtLibrary.Void0.self)()
+    return LibvirtError(
+      code: code, domain: domain, message: message ?? "unknown libvirt error", operation: operation())
   }
 
   public var description: String { "libvirt \(operation) failed: \(message)" }

@@ -6,10 +6,27 @@ import CLibvirt
 
 /// libvirt opened on first use. Linking it would load ~50 shared libraries (GnuTLS, GLib, Kerberos,
 /// …) and run their initialisers on every ovsvirt start, ~15 ms, OVS-only commands included; the
-/// C entry points ovsvirt calls are looked up here instead.
-struct LibvirtLibrary: @unchecked Sendable {
+/// C entry points ovsvirt calls are looked up here instead, all at once, so a missing one is
+/// reported when libvirt is first needed rather than in the middle of a change.
+final class LibvirtLibrary: Sendable {
+  /// Every function ovsvirt calls, with its C signature (libvirt-*.h).
+  enum Function: String, CaseIterable {
+    case virInitialize, virSetErrorFunc, virGetLastError, virResetLastError
+    case virConnectOpen, virConnectClose, virConnectGetType, virConnectGetURI, virConnectGetLibVersion
+    case virConnectListAllNetworks, virNetworkLookupByName, virNetworkDefineXML, virNetworkCreate, virNetworkDestroy
+    case virNetworkUndefine, virNetworkFree, virNetworkGetName, virNetworkGetXMLDesc, virNetworkIsActive
+    case virNetworkIsPersistent, virNetworkGetAutostart, virNetworkSetAutostart, virNetworkUpdate
+    case virConnectListAllDomains, virDomainLookupByName, virDomainDefineXML, virDomainCreateXML, virDomainCreate
+    case virDomainDestroy, virDomainUndefine, virDomainFree, virDomainGetName, virDomainGetXMLDesc, virDomainIsActive
+    case virDomainUpdateDeviceFlags, virDomainAttachDeviceFlags, virDomainDetachDeviceFlags
+  }
+
+  typealias Initialize = @convention(c) () -> Int32
+  typealias SetErrorFunc = @convention(c) (UnsafeMutableRawPointer?, virErrorFunc?) -> Void
+  typealias GetLastError = @convention(c) () -> virErrorPtr?
+  typealias Void0 = @convention(c) () -> Void
   typealias ConnectOpen = @convention(c) (UnsafePointer<CChar>?) -> virConnectPtr?
-  typealias ConnectClose = @convention(c) (virConnectPtr?) -> Int32
+  typealias ConnectInt = @convention(c) (virConnectPtr?) -> Int32
   typealias ConnectString = @convention(c) (virConnectPtr?) -> UnsafePointer<CChar>?
   typealias ConnectOwnedString = @convention(c) (virConnectPtr?) -> UnsafeMutablePointer<CChar>?
   typealias ConnectVersion = @convention(c) (virConnectPtr?, UnsafeMutablePointer<UInt>?) -> Int32
@@ -17,35 +34,40 @@ struct LibvirtLibrary: @unchecked Sendable {
     @convention(c) (
       virConnectPtr?, UnsafeMutablePointer<UnsafeMutablePointer<virNetworkPtr?>?>?, UInt32
     ) -> Int32
+  typealias NetworkByName = @convention(c) (virConnectPtr?, UnsafePointer<CChar>?) -> virNetworkPtr?
+  typealias NetworkInt = @convention(c) (virNetworkPtr?) -> Int32
+  typealias NetworkName = @convention(c) (virNetworkPtr?) -> UnsafePointer<CChar>?
+  typealias NetworkXML = @convention(c) (virNetworkPtr?, UInt32) -> UnsafeMutablePointer<CChar>?
+  typealias NetworkGetAutostart = @convention(c) (virNetworkPtr?, UnsafeMutablePointer<Int32>?) -> Int32
+  typealias NetworkSetAutostart = @convention(c) (virNetworkPtr?, Int32) -> Int32
+  typealias NetworkUpdate =
+    @convention(c) (virNetworkPtr?, UInt32, UInt32, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
   typealias ListDomains =
     @convention(c) (
       virConnectPtr?, UnsafeMutablePointer<UnsafeMutablePointer<virDomainPtr?>?>?, UInt32
     ) -> Int32
-  typealias NetworkName = @convention(c) (virNetworkPtr?) -> UnsafePointer<CChar>?
-  typealias NetworkFree = @convention(c) (virNetworkPtr?) -> Int32
+  typealias DomainByName = @convention(c) (virConnectPtr?, UnsafePointer<CChar>?) -> virDomainPtr?
+  typealias DomainCreateXML = @convention(c) (virConnectPtr?, UnsafePointer<CChar>?, UInt32) -> virDomainPtr?
+  typealias DomainInt = @convention(c) (virDomainPtr?) -> Int32
   typealias DomainName = @convention(c) (virDomainPtr?) -> UnsafePointer<CChar>?
-  typealias DomainFree = @convention(c) (virDomainPtr?) -> Int32
-  typealias GetLastError = @convention(c) () -> virErrorPtr?
-  typealias ResetLastError = @convention(c) () -> Void
-  typealias Initialize = @convention(c) () -> Int32
-  typealias SetErrorFunc = @convention(c) (UnsafeMutableRawPointer?, virErrorFunc?) -> Void
+  typealias DomainXML = @convention(c) (virDomainPtr?, UInt32) -> UnsafeMutablePointer<CChar>?
+  typealias DomainDevice = @convention(c) (virDomainPtr?, UnsafePointer<CChar>?, UInt32) -> Int32
 
-  let connectOpen: ConnectOpen
-  let connectClose: ConnectClose
-  let connectGetType: ConnectString
-  let connectGetURI: ConnectOwnedString
-  let connectGetLibVersion: ConnectVersion
-  let connectListAllNetworks: ListNetworks
-  let connectListAllDomains: ListDomains
-  let networkGetName: NetworkName
-  let networkFree: NetworkFree
-  let domainGetName: DomainName
-  let domainFree: DomainFree
-  let getLastError: GetLastError
-  let resetLastError: ResetLastError
+  /// Addresses by function, as bit patterns (raw pointers are not Sendable; these never change).
+  private let addresses: [Function: UInt]
+
+  private init(addresses: [Function: UInt]) {
+    self.addresses = addresses
+  }
 
   /// The library, opened and initialised once per process.
   static let shared: Result<LibvirtLibrary, LibvirtError> = load()
+
+  /// The C function `function` as a callable of type `T` (its signature above).
+  func callAs<T>(_ function: Function, _ type: T.Type) -> T {
+    // Every case was resolved in `load`, so the lookup cannot miss.
+    unsafeBitCast(UnsafeRawPointer(bitPattern: addresses[function] ?? 0), to: type)
+  }
 
   static func load() -> Result<LibvirtLibrary, LibvirtError> {
     guard let handle = dlopen("libvirt.so.0", RTLD_NOW | RTLD_GLOBAL) else {
@@ -55,65 +77,27 @@ struct LibvirtLibrary: @unchecked Sendable {
           code: -1, domain: 0, message: "cannot load libvirt (\(reason)); install libvirt0 (scripts/bootstrap does)",
           operation: "dlopen"))
     }
+    var addresses: [Function: UInt] = [:]
     var missing: [String] = []
-    func symbol<T>(_ name: String, as type: T.Type) -> T? {
-      guard let pointer = dlsym(handle, name) else {
-        missing.append(name)
-        return nil
+    for function in Function.allCases {
+      if let pointer = dlsym(handle, function.rawValue) {
+        addresses[function] = UInt(bitPattern: pointer)
+      } else {
+        missing.append(function.rawValue)
       }
-      return unsafeBitCast(pointer, to: type)
     }
-    let library = LibvirtLibrary(
-      connectOpen: symbol("virConnectOpen", as: ConnectOpen.self),
-      connectClose: symbol("virConnectClose", as: ConnectClose.self),
-      connectGetType: symbol("virConnectGetType", as: ConnectString.self),
-      connectGetURI: symbol("virConnectGetURI", as: ConnectOwnedString.self),
-      connectGetLibVersion: symbol("virConnectGetLibVersion", as: ConnectVersion.self),
-      connectListAllNetworks: symbol("virConnectListAllNetworks", as: ListNetworks.self),
-      connectListAllDomains: symbol("virConnectListAllDomains", as: ListDomains.self),
-      networkGetName: symbol("virNetworkGetName", as: NetworkName.self),
-      networkFree: symbol("virNetworkFree", as: NetworkFree.self),
-      domainGetName: symbol("virDomainGetName", as: DomainName.self),
-      domainFree: symbol("virDomainFree", as: DomainFree.self),
-      getLastError: symbol("virGetLastError", as: GetLastError.self),
-      resetLastError: symbol("virResetLastError", as: ResetLastError.self),
-      initialize: symbol("virInitialize", as: Initialize.self),
-      setErrorFunc: symbol("virSetErrorFunc", as: SetErrorFunc.self))
-    guard let library, missing.isEmpty else {
+    guard missing.isEmpty else {
       return .failure(
         LibvirtError(
-          code: -1, domain: 0, message: "libvirt lacks \(missing.joined(separator: ", ")): too old?",
-          operation: "dlsym"))
+          code: -1, domain: 0, message: "libvirt lacks \(missing.joined(separator: ", ")): too old?", operation: "dlsym"
+        ))
     }
-    return .success(library)
-  }
-
-  private init?(
-    connectOpen: ConnectOpen?, connectClose: ConnectClose?, connectGetType: ConnectString?,
-    connectGetURI: ConnectOwnedString?, connectGetLibVersion: ConnectVersion?, connectListAllNetworks: ListNetworks?,
-    connectListAllDomains: ListDomains?, networkGetName: NetworkName?, networkFree: NetworkFree?,
-    domainGetName: DomainName?, domainFree: DomainFree?, getLastError: GetLastError?,
-    resetLastError: ResetLastError?, initialize: Initialize?, setErrorFunc: SetErrorFunc?
-  ) {
-    guard let connectOpen, let connectClose, let connectGetType, let connectGetURI, let connectGetLibVersion,
-      let connectListAllNetworks, let connectListAllDomains, let networkGetName, let networkFree, let domainGetName,
-      let domainFree, let getLastError, let resetLastError, let initialize, let setErrorFunc
-    else { return nil }
+    let library = LibvirtLibrary(addresses: addresses)
+    guard library.callAs(.virInitialize, Initialize.self)() == 0 else {
+      return .failure(LibvirtError(code: -1, domain: 0, message: "virInitialize failed", operation: "virInitialize"))
+    }
     // libvirt prints every error to stderr by default; ovsvirt reports them itself, as Swift errors.
-    guard initialize() == 0 else { return nil }
-    setErrorFunc(nil) { _, _ in }
-    self.connectOpen = connectOpen
-    self.connectClose = connectClose
-    self.connectGetType = connectGetType
-    self.connectGetURI = connectGetURI
-    self.connectGetLibVersion = connectGetLibVersion
-    self.connectListAllNetworks = connectListAllNetworks
-    self.connectListAllDomains = connectListAllDomains
-    self.networkGetName = networkGetName
-    self.networkFree = networkFree
-    self.domainGetName = domainGetName
-    self.domainFree = domainFree
-    self.getLastError = getLastError
-    self.resetLastError = resetLastError
+    library.callAs(.virSetErrorFunc, SetErrorFunc.self)(nil) { _, _ in }
+    return .success(library)
   }
 }

@@ -1,0 +1,91 @@
+import CLibvirt
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A libvirt domain (VM). The handle is freed exactly once, in `deinit`.
+public final class Domain: @unchecked Sendable {
+  let pointer: virDomainPtr
+  let connection: Connection
+
+  init(_ pointer: virDomainPtr, connection: Connection) {
+    self.pointer = pointer
+    self.connection = connection
+  }
+
+  deinit {
+    _ = lib.callAs(.virDomainFree, LibvirtLibrary.DomainInt.self)(pointer)
+  }
+
+  var lib: LibvirtLibrary { connection.lib }
+
+  public var name: String {
+    lib.callAs(.virDomainGetName, LibvirtLibrary.DomainName.self)(pointer).map { String(cString: $0) } ?? ""
+  }
+
+  /// The live XML of a running domain, or with `inactive` the persistent definition.
+  public func xml(inactive: Bool = false) throws(LibvirtError) -> String {
+    let flags = inactive ? UInt32(VIR_DOMAIN_XML_INACTIVE.rawValue) : 0
+    guard let text = lib.callAs(.virDomainGetXMLDesc, LibvirtLibrary.DomainXML.self)(pointer, flags) else {
+      throw LibvirtError.last("virDomainGetXMLDesc(\(name))", lib)
+    }
+    defer { free(text) }
+    return String(cString: text)
+  }
+
+  public func isActive() throws(LibvirtError) -> Bool {
+    let result = lib.callAs(.virDomainIsActive, LibvirtLibrary.DomainInt.self)(pointer)
+    guard result >= 0 else { throw LibvirtError.last("virDomainIsActive(\(name))", lib) }
+    return result == 1
+  }
+
+  /// Starts a defined domain.
+  public func start() throws(LibvirtError) {
+    try call(.virDomainCreate, "virDomainCreate")
+  }
+
+  /// Powers it off at once (`virsh destroy`).
+  public func destroy() throws(LibvirtError) {
+    try call(.virDomainDestroy, "virDomainDestroy")
+  }
+
+  public func undefine() throws(LibvirtError) {
+    try call(.virDomainUndefine, "virDomainUndefine")
+  }
+
+  /// Where a device change applies: the running VM, its persistent definition, or both.
+  public struct Scope: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let live = Scope(rawValue: UInt32(VIR_DOMAIN_AFFECT_LIVE.rawValue))
+    public static let config = Scope(rawValue: UInt32(VIR_DOMAIN_AFFECT_CONFIG.rawValue))
+  }
+
+  /// Changes a device in place (`virsh update-device`), e.g. an interface's `<vlan>`.
+  public func updateDevice(_ xml: String, _ scope: Scope) throws(LibvirtError) {
+    try device(.virDomainUpdateDeviceFlags, "virDomainUpdateDeviceFlags", xml, scope)
+  }
+
+  public func attachDevice(_ xml: String, _ scope: Scope) throws(LibvirtError) {
+    try device(.virDomainAttachDeviceFlags, "virDomainAttachDeviceFlags", xml, scope)
+  }
+
+  public func detachDevice(_ xml: String, _ scope: Scope) throws(LibvirtError) {
+    try device(.virDomainDetachDeviceFlags, "virDomainDetachDeviceFlags", xml, scope)
+  }
+
+  private func device(_ function: LibvirtLibrary.Function, _ operation: String, _ xml: String, _ scope: Scope)
+    throws(LibvirtError)
+  {
+    guard lib.callAs(function, LibvirtLibrary.DomainDevice.self)(pointer, xml, scope.rawValue) == 0 else {
+      throw LibvirtError.last("\(operation)(\(name))", lib)
+    }
+  }
+
+  private func call(_ function: LibvirtLibrary.Function, _ operation: String) throws(LibvirtError) {
+    guard lib.callAs(function, LibvirtLibrary.DomainInt.self)(pointer) == 0 else {
+      throw LibvirtError.last("\(operation)(\(name))", lib)
+    }
+  }
+}
