@@ -18,6 +18,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
   ],
   targets: [
     .target(
@@ -41,7 +42,10 @@ let package = Package(
       pkgConfig: "libxml-2.0",
       providers: [.apt(["libxml2-dev"])]
     ),
-    .target(name: "VirtXML", dependencies: ["CLibXML2"]),
+    .target(
+      name: "VirtXML",
+      dependencies: ["CLibXML2", .product(name: "Mustache", package: "swift-mustache")]
+    ),
     .target(
       name: "OVSVirt",
       dependencies: [
