@@ -56,7 +56,7 @@ let package = Package(
     .executableTarget(
       name: "ovsvirt",
       dependencies: [
-        "OVSVirt", "OVSDB", "VSwitch", "Libvirt",
+        "OVSVirt", "OVSDB", "VSwitch", "Libvirt", "VirtXML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

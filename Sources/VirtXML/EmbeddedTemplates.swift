@@ -4,52 +4,52 @@
 enum EmbeddedTemplates {
   static let all: [String: String] = [
     "interface.xml": #"""
-      <interface type='{{type}}'>
-        <mac address='{{mac}}'/>
-      {{#network}}
-        <source network='{{network}}'{{#portgroup}} portgroup='{{portgroup}}'{{/portgroup}}/>
-      {{/network}}
-      {{#bridge}}
-        <source bridge='{{bridge}}'/>
-      {{/bridge}}
-      {{#hasTags}}
-        <vlan{{#trunk}} trunk='yes'{{/trunk}}>
-      {{#tags}}
-          <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
-      {{/tags}}
-        </vlan>
-      {{/hasTags}}
-        <virtualport type='openvswitch'>
-          <parameters interfaceid='{{interfaceID}}'/>
-        </virtualport>
-      {{#model}}
-        <model type='{{model}}'/>
-      {{/model}}
-      </interface>
-      """#,
+    <interface type='{{type}}'>
+      <mac address='{{mac}}'/>
+    {{#network}}
+      <source network='{{network}}'{{#portgroup}} portgroup='{{portgroup}}'{{/portgroup}}/>
+    {{/network}}
+    {{#bridge}}
+      <source bridge='{{bridge}}'/>
+    {{/bridge}}
+    {{#hasTags}}
+      <vlan{{#trunk}} trunk='yes'{{/trunk}}>
+    {{#tags}}
+        <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
+    {{/tags}}
+      </vlan>
+    {{/hasTags}}
+      <virtualport type='openvswitch'>
+        <parameters interfaceid='{{interfaceID}}'/>
+      </virtualport>
+    {{#model}}
+      <model type='{{model}}'/>
+    {{/model}}
+    </interface>
+    """#,
     "network.xml": #"""
-      <network>
-        <name>{{name}}</name>
-        <forward mode='bridge'/>
-        <bridge name='{{bridge}}'/>
-        <virtualport type='openvswitch'/>
-      {{#hasVLAN}}
-        <vlan>
-          <tag id='{{vlan}}'/>
+    <network>
+      <name>{{name}}</name>
+      <forward mode='bridge'/>
+      <bridge name='{{bridge}}'/>
+      <virtualport type='openvswitch'/>
+    {{#hasVLAN}}
+      <vlan>
+        <tag id='{{vlan}}'/>
+      </vlan>
+    {{/hasVLAN}}
+    {{#portgroups}}
+      <portgroup name='{{name}}'{{#isDefault}} default='yes'{{/isDefault}}>
+    {{#hasTags}}
+        <vlan{{#trunk}} trunk='yes'{{/trunk}}>
+    {{#tags}}
+          <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
+    {{/tags}}
         </vlan>
-      {{/hasVLAN}}
-      {{#portgroups}}
-        <portgroup name='{{name}}'{{#isDefault}} default='yes'{{/isDefault}}>
-      {{#hasTags}}
-          <vlan{{#trunk}} trunk='yes'{{/trunk}}>
-      {{#tags}}
-            <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
-      {{/tags}}
-          </vlan>
-      {{/hasTags}}
-        </portgroup>
-      {{/portgroups}}
-      </network>
-      """#,
+    {{/hasTags}}
+      </portgroup>
+    {{/portgroups}}
+    </network>
+    """#,
   ]
 }

@@ -76,7 +76,9 @@ struct SwitchSession {
     }
   }
 
-  func fail(_ message: String, code: Int32) -> ExitCode {
+  func fail(_ message: String, code: Int32) -> ExitCode { Self.fail(message, code: code) }
+
+  static func fail(_ message: String, code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("ovsvirt: \(message)\n".utf8))
     return ExitCode(code)
   }
