@@ -41,4 +41,9 @@ public enum CLI {
       status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
       stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
   }
+
+  /// Runs another program (an oracle such as virsh) and returns its stdout; a failure throws.
+  public static func runProgram(_ program: String, _ arguments: [String], in directory: String) throws -> String {
+    try CommandRunner.run(program, arguments, outputFile: directory + "/oracle-\(UUID().uuidString).out")
+  }
 }
