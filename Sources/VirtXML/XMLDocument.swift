@@ -75,3 +75,60 @@ extension String {
     return s
   }
 }
+
+// Editing, for patching libvirt XML in place: everything not touched (other elements,
+// attributes, comments, whitespace) stays as it was.
+extension XMLElement {
+  public func setAttribute(_ name: String, _ value: String) {
+    _ = xmlSetProp(node, name, value)
+  }
+
+  public func removeAttribute(_ name: String) {
+    _ = xmlUnsetProp(node, name)
+  }
+
+  /// Names of the element's attributes, in document order.
+  public var attributeNames: [String] {
+    var names: [String] = []
+    var attribute = node.pointee.properties
+    while let current = attribute {
+      if let name = current.pointee.name { names.append(String(cString: name)) }
+      attribute = current.pointee.next
+    }
+    return names
+  }
+
+  /// Appends a new child element, or inserts it right after `sibling` when given.
+  @discardableResult
+  public func addChild(_ name: String, after sibling: XMLElement? = nil) -> XMLElement? {
+    guard let child = xmlNewDocNode(tree.document, nil, name, nil) else { return nil }
+    if let sibling {
+      _ = xmlAddNextSibling(sibling.node, child)
+    } else {
+      _ = xmlAddChild(node, child)
+    }
+    return XMLElement(node: child, tree: tree)
+  }
+
+  /// Unlinks the element from the tree and frees it (with the whitespace text node before it, so no
+  /// blank line is left behind).
+  public func remove() {
+    if let previous = node.pointee.prev, previous.pointee.type == XML_TEXT_NODE,
+      xmlIsBlankNode(previous) != 0
+    {
+      xmlUnlinkNode(previous)
+      xmlFreeNode(previous)
+    }
+    xmlUnlinkNode(node)
+    xmlFreeNode(node)
+  }
+
+  /// The element alone as XML text.
+  public func serialized() -> String {
+    guard let buffer = xmlBufferCreate() else { return "" }
+    defer { xmlBufferFree(buffer) }
+    _ = xmlNodeDump(buffer, tree.document, node, 0, 0)
+    guard let content = xmlBufferContent(buffer) else { return "" }
+    return String(cString: content)
+  }
+}

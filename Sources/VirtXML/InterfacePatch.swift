@@ -1,0 +1,98 @@
+import Foundation
+
+/// Where a domain interface should be connected.
+public enum InterfaceTarget: Sendable, Equatable {
+  /// A libvirt network (and optional portgroup): the VLAN comes from them, so an interface-level
+  /// `<vlan>` (which would override them) is removed.
+  case network(String, portgroup: String?)
+  /// An OVS bridge directly, with the interface's own VLAN (nil: untagged).
+  case bridge(String, vlan: VLANTags?)
+}
+
+/// Which of the domain's interfaces to change.
+public enum InterfaceSelector: Sendable, Equatable {
+  case mac(String)
+  case targetDevice(String)
+  /// The domain's only interface.
+  case only
+}
+
+/// The outcome of patching: the whole domain XML, the changed `<interface>` alone (for libvirt's
+/// update-device), and the OVS interface id it carries.
+public struct PatchedInterface: Sendable {
+  public var domainXML: String
+  public var interfaceXML: String
+  public var interfaceID: String
+  public var mac: String?
+}
+
+/// Rewrites one `<interface>` of a domain to join Open vSwitch, changing nothing else.
+public enum InterfacePatcher {
+  public static func patch(
+    domainXML: String, select: InterfaceSelector, to target: InterfaceTarget, interfaceID newID: String? = nil
+  ) throws(XMLError) -> PatchedInterface {
+    let tree = try XMLTree(domainXML)
+    guard let root = tree.root, root.name == "domain" else {
+      throw XMLError("not a libvirt domain: the root element must be <domain>")
+    }
+    let interfaces = root.children(named: "devices").flatMap { $0.children(named: "interface") }
+    let chosen: [XMLElement]
+    switch select {
+    case .mac(let mac):
+      chosen = interfaces.filter { $0.firstChild(named: "mac")?.attribute("address")?.lowercased() == mac.lowercased() }
+    case .targetDevice(let dev):
+      chosen = interfaces.filter { $0.firstChild(named: "target")?.attribute("dev") == dev }
+    case .only:
+      guard interfaces.count == 1 else {
+        throw XMLError("the domain has \(interfaces.count) interfaces: name one with --mac")
+      }
+      chosen = interfaces
+    }
+    guard chosen.count == 1, let interface = chosen.first else {
+      throw XMLError(chosen.isEmpty ? "no interface matches \(select)" : "\(chosen.count) interfaces match \(select)")
+    }
+
+    let mac = interface.firstChild(named: "mac")
+    let source = interface.firstChild(named: "source") ?? interface.addChild("source", after: mac)
+    for name in source?.attributeNames ?? [] { source?.removeAttribute(name) }
+    let vlanElement = interface.firstChild(named: "vlan")
+    switch target {
+    case .network(let network, let portgroup):
+      interface.setAttribute("type", "network")
+      source?.setAttribute("network", network)
+      if let portgroup { source?.setAttribute("portgroup", portgroup) }
+      vlanElement?.remove()
+    case .bridge(let bridge, let vlan):
+      interface.setAttribute("type", "bridge")
+      source?.setAttribute("bridge", bridge)
+      vlanElement?.remove()
+      if let vlan, !vlan.tags.isEmpty || vlan.native != nil {
+        let element = interface.addChild("vlan", after: source)
+        if vlan.trunk || vlan.tags.count > 1 { element?.setAttribute("trunk", "yes") }
+        var tags = vlan.tags
+        if let native = vlan.native, !tags.contains(native.tag) { tags.insert(native.tag, at: 0) }
+        var previous: XMLElement? = nil
+        for tag in tags {
+          guard let tagElement = previous.map({ element?.addChild("tag", after: $0) }) ?? element?.addChild("tag")
+          else {
+            continue
+          }
+          tagElement.setAttribute("id", String(tag))
+          if let native = vlan.native, native.tag == tag { tagElement.setAttribute("nativeMode", native.mode.rawValue) }
+          previous = tagElement
+        }
+      }
+    }
+
+    // <virtualport type='openvswitch'> with an interfaceid that stays once given: OVS keys the
+    // port's external_ids:iface-id on it, and reconcile matches ports by it.
+    let virtualPort = interface.firstChild(named: "virtualport") ?? interface.addChild("virtualport")
+    virtualPort?.setAttribute("type", "openvswitch")
+    let parameters = virtualPort?.firstChild(named: "parameters") ?? virtualPort?.addChild("parameters")
+    let interfaceID = parameters?.attribute("interfaceid") ?? newID ?? UUID().uuidString.lowercased()
+    parameters?.setAttribute("interfaceid", interfaceID)
+    return PatchedInterface(
+      domainXML: tree.serialized(), interfaceXML: interface.serialized(), interfaceID: interfaceID,
+      mac: mac?.attribute("address")?.lowercased())
+  }
+}

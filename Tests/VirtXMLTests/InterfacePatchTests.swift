@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+@testable import VirtXML
+
+/// Patching real-world domain XML: only the chosen interface changes, everything else survives.
+@Suite struct InterfacePatchTests {
+  /// A Virtuozzo-style VM with three NICs, comments and a disk (shapes from `virsh dumpxml`).
+  let web1 = """
+    <domain type='kvm' id='7' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+      <name>web1</name>
+      <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>
+      <!-- owner: team-web; do not rename -->
+      <memory unit='KiB'>1048576</memory>
+      <devices>
+        <disk type='file' device='disk'>
+          <driver name='qemu' type='qcow2' cache='none'/>
+          <source file='/vz/vmprivate/web1/harddisk.hdd'/>
+          <target dev='vda' bus='virtio'/>
+        </disk>
+        <!-- front end NIC -->
+        <interface type='bridge'>
+          <mac address='52:54:00:AA:00:01'/>
+          <source bridge='br0'/>
+          <vlan><tag id='99'/></vlan>
+          <target dev='vnet0'/>
+          <model type='virtio'/>
+          <address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>
+        </interface>
+        <interface type='network'>
+          <mac address='52:54:00:aa:00:02'/>
+          <source network='default'/>
+          <model type='e1000'/>
+        </interface>
+        <interface type='bridge'>
+          <mac address='52:54:00:aa:00:03'/>
+          <source bridge='ovsbr0'/>
+          <virtualport type='openvswitch'>
+            <parameters interfaceid='09cad6a7-489b-42f4-883a-d710ad96c50e' profileid='keep-me'/>
+          </virtualport>
+          <target dev='vnet2'/>
+        </interface>
+      </devices>
+      <qemu:commandline><qemu:arg value='-no-hpet'/></qemu:commandline>
+    </domain>
+    """
+
+  /// Everything of the domain except the interface with `mac`, serialized: must not change.
+  func untouched(_ xml: String, except mac: String) throws -> [String] {
+    let tree = try XMLTree(xml)
+    let root = try #require(tree.root)
+    var parts = root.attributeNames.map { "\($0)=\(root.attribute($0) ?? "")" }
+    for child in root.children() where child.name != "devices" { parts.append(child.serialized()) }
+    for devices in root.children(named: "devices") {
+      for device in devices.children() where device.firstChild(named: "mac")?.attribute("address")?.lowercased() != mac
+      {
+        parts.append(device.serialized())
+      }
+    }
+    // Comments anywhere in the document.
+    parts += xml.components(separatedBy: "<!--").dropFirst().map {
+      "<!--" + ($0.components(separatedBy: "-->").first ?? "")
+    }
+    return parts
+  }
+
+  @Test func bridgeNICMovesToAPortgroupAndLosesItsStaleVLAN() throws {
+    let patched = try InterfacePatcher.patch(
+      domainXML: web1, select: .mac("52:54:00:aa:00:01"), to: .network("ovsvl2", portgroup: "vlan-120"),
+      interfaceID: "11111111-2222-4333-8444-555555555555")
+    #expect(
+      try untouched(patched.domainXML, except: "52:54:00:aa:00:01") == untouched(web1, except: "52:54:00:aa:00:01"))
+    let nic = try DomainInterface.all(inDomainXML: patched.domainXML)[0]
+    #expect(nic.type == "network")
+    #expect(nic.sourceNetwork == "ovsvl2")
+    #expect(nic.portgroup == "vlan-120")
+    #expect(nic.sourceBridge == nil)
+    #expect(nic.vlanTags.isEmpty)
+    #expect(nic.virtualPortType == "openvswitch")
+    #expect(nic.interfaceID == "11111111-2222-4333-8444-555555555555")
+    #expect(nic.targetDevice == "vnet0")
+    #expect(
+      patched.interfaceXML.contains("<address type=\"pci\"") || patched.interfaceXML.contains("<address type='pci'"))
+    #expect(patched.domainXML.contains("<!-- front end NIC -->"))
+  }
+
+  @Test func networkNICMovesToAnOVSBridgeWithATrunk() throws {
+    let patched = try InterfacePatcher.patch(
+      domainXML: web1, select: .mac("52:54:00:AA:00:02"),
+      to: .bridge("ovsbr0", vlan: .trunk([120, 130], native: (tag: 110, mode: .untagged))))
+    #expect(
+      try untouched(patched.domainXML, except: "52:54:00:aa:00:02") == untouched(web1, except: "52:54:00:aa:00:02"))
+    let nic = try DomainInterface.all(inDomainXML: patched.domainXML)[1]
+    #expect(nic.type == "bridge")
+    #expect(nic.sourceBridge == "ovsbr0")
+    #expect(nic.sourceNetwork == nil)
+    #expect(nic.vlanTrunk)
+    #expect(nic.vlanTags == [110, 120, 130])
+    #expect(
+      patched.interfaceXML.contains("nativeMode=\"untagged\"") || patched.interfaceXML.contains("nativeMode='untagged'")
+    )
+    #expect(nic.virtualPortType == "openvswitch")
+    #expect(RowLikeUUID.isUUID(patched.interfaceID))
+  }
+
+  @Test func existingInterfaceIDAndParametersAreKept() throws {
+    let patched = try InterfacePatcher.patch(
+      domainXML: web1, select: .targetDevice("vnet2"), to: .bridge("brlv140", vlan: .access(140)),
+      interfaceID: "ignored")
+    #expect(patched.interfaceID == "09cad6a7-489b-42f4-883a-d710ad96c50e")
+    let nic = try DomainInterface.all(inDomainXML: patched.domainXML)[2]
+    #expect(nic.sourceBridge == "brlv140")
+    #expect(nic.vlanTags == [140])
+    #expect(!nic.vlanTrunk)
+    #expect(patched.interfaceXML.contains("profileid"))
+    #expect(
+      try untouched(patched.domainXML, except: "52:54:00:aa:00:03") == untouched(web1, except: "52:54:00:aa:00:03"))
+  }
+
+  @Test func patchingTwiceIsStable() throws {
+    let once = try InterfacePatcher.patch(
+      domainXML: web1, select: .mac("52:54:00:aa:00:01"), to: .bridge("ovsbr0", vlan: .access(120)))
+    let twice = try InterfacePatcher.patch(
+      domainXML: once.domainXML, select: .mac("52:54:00:aa:00:01"), to: .bridge("ovsbr0", vlan: .access(120)))
+    #expect(twice.interfaceID == once.interfaceID)
+    #expect(twice.domainXML == once.domainXML)
+  }
+
+  @Test func selectionErrorsNameTheProblem() {
+    #expect(throws: XMLError("no interface matches mac(\"52:54:00:ff:ff:ff\")")) {
+      try InterfacePatcher.patch(domainXML: web1, select: .mac("52:54:00:ff:ff:ff"), to: .network("n", portgroup: nil))
+    }
+    #expect(throws: XMLError("the domain has 3 interfaces: name one with --mac")) {
+      try InterfacePatcher.patch(domainXML: web1, select: .only, to: .network("n", portgroup: nil))
+    }
+    #expect(throws: XMLError.self) {
+      try InterfacePatcher.patch(domainXML: "<network/>", select: .only, to: .network("n", portgroup: nil))
+    }
+  }
+
+  @Test func theOnlyInterfaceWithoutSourceGetsOne() throws {
+    let xml =
+      "<domain><name>x</name><devices><interface type='user'><mac address='52:54:00:00:00:09'/></interface></devices></domain>"
+    let patched = try InterfacePatcher.patch(domainXML: xml, select: .only, to: .network("ovsvl", portgroup: nil))
+    let nic = try DomainInterface.all(inDomainXML: patched.domainXML)[0]
+    #expect(nic.type == "network")
+    #expect(nic.sourceNetwork == "ovsvl")
+    #expect(nic.mac == "52:54:00:00:00:09")
+  }
+}
+
+enum RowLikeUUID {
+  static func isUUID(_ text: String) -> Bool { UUID(uuidString: text) != nil }
+}
