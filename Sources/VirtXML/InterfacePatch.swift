@@ -31,6 +31,46 @@ public enum InterfacePatcher {
   public static func patch(
     domainXML: String, select: InterfaceSelector, to target: InterfaceTarget, interfaceID newID: String? = nil
   ) throws(XMLError) -> PatchedInterface {
+    let (tree, interface) = try Self.select(select, in: domainXML)
+    let mac = interface.firstChild(named: "mac")
+    let source = interface.firstChild(named: "source") ?? interface.addChild("source", after: mac)
+    for name in source?.attributeNames ?? [] { source?.removeAttribute(name) }
+    let vlanElement = interface.firstChild(named: "vlan")
+    switch target {
+    case .network(let network, let portgroup):
+      interface.setAttribute("type", "network")
+      source?.setAttribute("network", network)
+      if let portgroup { source?.setAttribute("portgroup", portgroup) }
+      vlanElement?.remove()
+    case .bridge(let bridge, let vlan):
+      interface.setAttribute("type", "bridge")
+      source?.setAttribute("bridge", bridge)
+      vlanElement?.remove()
+      if let vlan { write(vlan, into: interface, after: source) }
+    }
+
+    // <virtualport type='openvswitch'> with an interfaceid that stays once given: OVS keys the
+    // port's external_ids:iface-id on it, and reconcile matches ports by it.
+    let virtualPort = interface.firstChild(named: "virtualport") ?? interface.addChild("virtualport")
+    virtualPort?.setAttribute("type", "openvswitch")
+    let parameters = virtualPort?.firstChild(named: "parameters") ?? virtualPort?.addChild("parameters")
+    let interfaceID = parameters?.attribute("interfaceid") ?? newID ?? UUID().uuidString.lowercased()
+    parameters?.setAttribute("interfaceid", interfaceID)
+    return PatchedInterface(
+      domainXML: tree.serialized(), interfaceXML: interface.serialized(), interfaceID: interfaceID,
+      mac: mac?.attribute("address")?.lowercased())
+  }
+
+  /// Only replaces the interface's `<vlan>` (nil: removes it), keeping its source: for retagging a
+  /// running NIC whose network or portgroup libvirt will not change live.
+  public static func retag(domainXML: String, select: InterfaceSelector, vlan: VLANTags?) throws(XMLError) -> String {
+    let (_, interface) = try self.select(select, in: domainXML)
+    interface.firstChild(named: "vlan")?.remove()
+    if let vlan { write(vlan, into: interface, after: interface.firstChild(named: "source")) }
+    return interface.serialized()
+  }
+
+  static func select(_ select: InterfaceSelector, in domainXML: String) throws(XMLError) -> (XMLTree, XMLElement) {
     let tree = try XMLTree(domainXML)
     guard let root = tree.root, root.name == "domain" else {
       throw XMLError("not a libvirt domain: the root element must be <domain>")
@@ -52,47 +92,23 @@ public enum InterfacePatcher {
       throw XMLError(chosen.isEmpty ? "no interface matches \(select)" : "\(chosen.count) interfaces match \(select)")
     }
 
-    let mac = interface.firstChild(named: "mac")
-    let source = interface.firstChild(named: "source") ?? interface.addChild("source", after: mac)
-    for name in source?.attributeNames ?? [] { source?.removeAttribute(name) }
-    let vlanElement = interface.firstChild(named: "vlan")
-    switch target {
-    case .network(let network, let portgroup):
-      interface.setAttribute("type", "network")
-      source?.setAttribute("network", network)
-      if let portgroup { source?.setAttribute("portgroup", portgroup) }
-      vlanElement?.remove()
-    case .bridge(let bridge, let vlan):
-      interface.setAttribute("type", "bridge")
-      source?.setAttribute("bridge", bridge)
-      vlanElement?.remove()
-      if let vlan, !vlan.tags.isEmpty || vlan.native != nil {
-        let element = interface.addChild("vlan", after: source)
-        if vlan.trunk || vlan.tags.count > 1 { element?.setAttribute("trunk", "yes") }
-        var tags = vlan.tags
-        if let native = vlan.native, !tags.contains(native.tag) { tags.insert(native.tag, at: 0) }
-        var previous: XMLElement? = nil
-        for tag in tags {
-          guard let tagElement = previous.map({ element?.addChild("tag", after: $0) }) ?? element?.addChild("tag")
-          else {
-            continue
-          }
-          tagElement.setAttribute("id", String(tag))
-          if let native = vlan.native, native.tag == tag { tagElement.setAttribute("nativeMode", native.mode.rawValue) }
-          previous = tagElement
-        }
-      }
-    }
+    return (tree, interface)
+  }
 
-    // <virtualport type='openvswitch'> with an interfaceid that stays once given: OVS keys the
-    // port's external_ids:iface-id on it, and reconcile matches ports by it.
-    let virtualPort = interface.firstChild(named: "virtualport") ?? interface.addChild("virtualport")
-    virtualPort?.setAttribute("type", "openvswitch")
-    let parameters = virtualPort?.firstChild(named: "parameters") ?? virtualPort?.addChild("parameters")
-    let interfaceID = parameters?.attribute("interfaceid") ?? newID ?? UUID().uuidString.lowercased()
-    parameters?.setAttribute("interfaceid", interfaceID)
-    return PatchedInterface(
-      domainXML: tree.serialized(), interfaceXML: interface.serialized(), interfaceID: interfaceID,
-      mac: mac?.attribute("address")?.lowercased())
+  static func write(_ vlan: VLANTags, into interface: XMLElement, after source: XMLElement?) {
+    guard !vlan.tags.isEmpty || vlan.native != nil else { return }
+    let element = interface.addChild("vlan", after: source)
+    if vlan.trunk || vlan.tags.count > 1 { element?.setAttribute("trunk", "yes") }
+    var tags = vlan.tags
+    if let native = vlan.native, !tags.contains(native.tag) { tags.insert(native.tag, at: 0) }
+    var previous: XMLElement? = nil
+    for tag in tags {
+      guard let tagElement = previous.map({ element?.addChild("tag", after: $0) }) ?? element?.addChild("tag") else {
+        continue
+      }
+      tagElement.setAttribute("id", String(tag))
+      if let native = vlan.native, native.tag == tag { tagElement.setAttribute("nativeMode", native.mode.rawValue) }
+      previous = tagElement
+    }
   }
 }

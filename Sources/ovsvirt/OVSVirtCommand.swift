@@ -11,7 +11,8 @@ struct OVSVirtCommand: AsyncParsableCommand {
       """,
     version: OVSVirtVersion.string,
     subcommands: [
-      ShowCommand.self, BridgeCommand.self, PortCommand.self, TunnelCommand.self, NetCommand.self, SandboxCommand.self,
+      ShowCommand.self, BridgeCommand.self, PortCommand.self, TunnelCommand.self, NetCommand.self, AttachCommand.self,
+      SandboxCommand.self,
     ]
   )
 }
