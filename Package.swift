@@ -77,7 +77,7 @@ let package = Package(
     ),
     .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"]),
     .testTarget(name: "VSwitchTests", dependencies: ["VSwitch", "OVSDB", "TestSupport"]),
-    .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtXML", "TestSupport"]),
+    .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtXML", "OVSDB", "TestSupport"]),
     .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
     .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "TestSupport"]),
   ]

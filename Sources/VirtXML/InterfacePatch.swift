@@ -70,6 +70,12 @@ public enum InterfacePatcher {
     return interface.serialized()
   }
 
+  /// The selected `<interface>` as XML (for detaching it) and its MAC.
+  public static func interface(select: InterfaceSelector, in domainXML: String) throws(XMLError) -> (String, String?) {
+    let (_, interface) = try self.select(select, in: domainXML)
+    return (interface.serialized(), interface.firstChild(named: "mac")?.attribute("address"))
+  }
+
   static func select(_ select: InterfaceSelector, in domainXML: String) throws(XMLError) -> (XMLTree, XMLElement) {
     let tree = try XMLTree(domainXML)
     guard let root = tree.root, root.name == "domain" else {

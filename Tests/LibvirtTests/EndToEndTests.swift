@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import OVSDB
 import TestSupport
 
 /// Seed 004 end to end, on the private libvirtd and OVS of scripts/test: ovsvirt makes the bridges
@@ -79,6 +80,14 @@ import TestSupport
         try oracle(vsctl, ["--db=\(db)", "get", "Interface", tap, "external_ids:iface-id"]) == "\"\(interfaceID)\"")
     }
 
+    // ovsvirt's own view agrees: both NICs as they should be.
+    let ports = try CLI.run(["domain", "ports", vm, "--json"] + common + libvirt, in: dir)
+    #expect(ports.status == 0, "\(ports.stderr)")
+    let report = try #require(try JSONParser.parse(ports.stdout).arrayValue)
+    #expect(report.count == 2)
+    #expect(report.allSatisfy { $0["ok"] == true }, "\(ports.stdout)")
+    #expect(report.compactMap { $0["expected_tag"]?.intValue } == [140, 120])
+
     // Live: move the second NIC to portgroup vlan-130 without restarting the VM.
     let moved = try CLI.run(
       ["attach", vm, "--mac", "52:54:00:e2:e0:02", "--network", ovsvl2, "--portgroup", "vlan-130"] + libvirt, in: dir)
@@ -91,5 +100,12 @@ import TestSupport
     #expect(retag == "130", "tag \(retag) on \(tap2); stderr: \(moved.stderr); live XML: \(liveAfter)")
     #expect(try oracle(virsh, ["-c", uri, "domstate", vm]) == "running")
     #expect(try oracle(virsh, ["-c", uri, "dumpxml", "--inactive", vm]).contains("portgroup='vlan-130'"))
+
+    // Detach the first NIC from the definition (a live unplug needs a guest OS to acknowledge it,
+    // which this diskless VM has not): the running VM keeps it until it stops.
+    let detached = try CLI.run(["detach", vm, "--mac", "52:54:00:e2:e0:01", "--config"] + libvirt, in: dir)
+    #expect(detached.status == 0, "\(detached.stderr)")
+    #expect(try oracle(virsh, ["-c", uri, "dumpxml", vm]).contains("52:54:00:e2:e0:01"))
+    #expect(!(try oracle(virsh, ["-c", uri, "dumpxml", "--inactive", vm])).contains("52:54:00:e2:e0:01"))
   }
 }
