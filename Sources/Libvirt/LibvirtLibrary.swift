@@ -1,4 +1,5 @@
 import CLibvirt
+import Foundation
 
 #if canImport(Glibc)
   import Glibc
@@ -19,6 +20,8 @@ final class LibvirtLibrary: Sendable {
     case virConnectListAllDomains, virDomainLookupByName, virDomainDefineXML, virDomainCreateXML, virDomainCreate
     case virDomainDestroy, virDomainUndefine, virDomainFree, virDomainGetName, virDomainGetXMLDesc, virDomainIsActive
     case virDomainUpdateDeviceFlags, virDomainAttachDeviceFlags, virDomainDetachDeviceFlags
+    case virEventRegisterDefaultImpl, virEventRunDefaultImpl
+    case virConnectDomainEventRegisterAny, virConnectDomainEventDeregisterAny
   }
 
   typealias Initialize = @convention(c) () -> Int32
@@ -52,6 +55,12 @@ final class LibvirtLibrary: Sendable {
   typealias DomainName = @convention(c) (virDomainPtr?) -> UnsafePointer<CChar>?
   typealias DomainXML = @convention(c) (virDomainPtr?, UInt32) -> UnsafeMutablePointer<CChar>?
   typealias DomainDevice = @convention(c) (virDomainPtr?, UnsafePointer<CChar>?, UInt32) -> Int32
+  typealias EventRegister =
+    @convention(c) (
+      virConnectPtr?, virDomainPtr?, Int32, virConnectDomainEventGenericCallback?, UnsafeMutableRawPointer?,
+      virFreeCallback?
+    ) -> Int32
+  typealias EventDeregister = @convention(c) (virConnectPtr?, Int32) -> Int32
 
   /// Addresses by function, as bit patterns (raw pointers are not Sendable; these never change).
   private let addresses: [Function: UInt]
@@ -98,6 +107,20 @@ final class LibvirtLibrary: Sendable {
     }
     // libvirt prints every error to stderr by default; ovsvirt reports them itself, as Swift errors.
     library.callAs(.virSetErrorFunc, SetErrorFunc.self)(nil) { _, _ in }
+    // Events and the remote driver's keepalive need libvirt's event loop, registered before any
+    // connection is opened and run on a thread of its own for the life of the process.
+    guard library.callAs(.virEventRegisterDefaultImpl, Initialize.self)() == 0 else {
+      return .failure(
+        LibvirtError(
+          code: -1, domain: 0, message: "cannot register libvirt's event loop", operation: "virEventRegisterDefaultImpl"
+        ))
+    }
+    let run = library.callAs(.virEventRunDefaultImpl, Initialize.self)
+    let thread = Thread {
+      while true { _ = run() }
+    }
+    thread.name = "libvirt-events"
+    thread.start()
     return .success(library)
   }
 }

@@ -129,3 +129,22 @@ import Testing
     }
   }
 }
+
+@Suite struct DomainEventTests {
+  @Test func lifecycleEventsArrive() async throws {
+    let connection = try Connection(uri: "test:///default")
+    let events = try connection.domainEvents()
+    let name = "evt-\(UInt32.random(in: 0...UInt32.max))"
+    let domain = try connection.defineDomain(
+      xml: "<domain type='test'><name>\(name)</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>")
+    try domain.start()
+    try domain.destroy()
+    try domain.undefine()
+    var seen: [DomainEvent.Lifecycle] = []
+    for await event in events where event.domain == name {
+      if case .lifecycle(_, let kind, _) = event { seen.append(kind) }
+      if seen.count == 4 { break }
+    }
+    #expect(seen == [.defined, .started, .stopped, .undefined])
+  }
+}
