@@ -126,6 +126,73 @@ import Testing
     #expect(twice.domainXML == once.domainXML)
   }
 
+  /// More shapes met in the field: an oVirt-style VM (macvtap, network NIC with bandwidth and a
+  /// filter, metadata in foreign namespaces) and a plain KVM guest with an OVS NIC and a trunk.
+  static let samples: [(name: String, xml: String, mac: String)] = [
+    (
+      "ovirt",
+      """
+      <domain type='kvm' xmlns:ovirt-tune='http://ovirt.org/vm/tune/1.0'>
+        <name>db1</name>
+        <metadata><ovirt-tune:qos/></metadata>
+        <devices>
+          <interface type='direct'><mac address='00:1a:4a:16:01:51'/><source dev='ens3f1' mode='bridge'/><model type='virtio'/></interface>
+          <interface type='network'>
+            <mac address='00:1a:4a:16:01:52'/>
+            <source network='vdsm-ovirtmgmt'/>
+            <bandwidth><inbound average='1000' peak='5000'/></bandwidth>
+            <filterref filter='vdsm-no-mac-spoofing'/>
+            <link state='up'/>
+            <boot order='2'/>
+            <model type='virtio'/>
+          </interface>
+          <!-- console --><serial type='pty'><target port='0'/></serial>
+        </devices>
+      </domain>
+      """,
+      "00:1a:4a:16:01:52"
+    ),
+    (
+      "kvm-trunk",
+      """
+      <domain type='kvm'>
+        <name>router1</name>
+        <devices>
+          <interface type='bridge'>
+            <mac address='52:54:00:11:22:33'/>
+            <source bridge='ovsbr0'/>
+            <vlan trunk='yes'><tag id='120'/><tag id='130'/></vlan>
+            <virtualport type='openvswitch'><parameters interfaceid='5b1e4c6f-1a1d-4b8e-9a8e-2f1a9c0d7e61'/></virtualport>
+            <mtu size='2000'/>
+            <model type='virtio'/>
+          </interface>
+          <interface type='bridge'><mac address='52:54:00:11:22:34'/><source bridge='br-ext'/></interface>
+        </devices>
+      </domain>
+      """,
+      "52:54:00:11:22:33"
+    ),
+  ]
+
+  @Test(arguments: [0, 1])
+  func onlyTheChosenInterfaceChangesInFieldSamples(index: Int) throws {
+    let sample = Self.samples[index]
+    for target: InterfaceTarget in [.network("ovsvl2", portgroup: "vlan-120"), .bridge("brlv140", vlan: .access(140))] {
+      let patched = try InterfacePatcher.patch(domainXML: sample.xml, select: .mac(sample.mac), to: target)
+      #expect(
+        try untouched(patched.domainXML, except: sample.mac) == untouched(sample.xml, except: sample.mac),
+        "\(sample.name)")
+      let nic = try #require(try DomainInterface.all(inDomainXML: patched.domainXML).first { $0.mac == sample.mac })
+      #expect(nic.virtualPortType == "openvswitch")
+      // What the NIC carried besides its wiring (bandwidth, filter, mtu, boot order…) is still there.
+      for kept in ["bandwidth", "filterref", "boot order", "mtu size", "model type"]
+      where sample.xml.contains("<\(kept)") {
+        #expect(patched.interfaceXML.contains("<\(kept)"), "\(sample.name): lost <\(kept)")
+      }
+      if sample.name == "kvm-trunk" { #expect(nic.interfaceID == "5b1e4c6f-1a1d-4b8e-9a8e-2f1a9c0d7e61") }
+    }
+  }
+
   @Test func selectionErrorsNameTheProblem() {
     #expect(throws: XMLError("no interface matches mac(\"52:54:00:ff:ff:ff\")")) {
       try InterfacePatcher.patch(domainXML: web1, select: .mac("52:54:00:ff:ff:ff"), to: .network("n", portgroup: nil))
