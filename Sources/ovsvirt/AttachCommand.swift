@@ -36,14 +36,10 @@ struct AttachCommand: AsyncParsableCommand {
     do {
       let vm = try connection.domain(named: domain)
       let running = try vm.isActive()
-      let toLive = live || (!live && !config && running)
-      let toConfig = config || (!live && !config)
-      if toLive && !running { throw SwitchSession.refuse("domain '\(domain)' is not running: drop --live") }
+      let scope = try DomainChange.scope(live: live, config: config, running: running, domain: domain)
+      let (toLive, toConfig) = (scope.contains(.live), scope.contains(.config))
       let source = try vm.xml(inactive: !toLive)
       let exists = try DomainInterface.all(inDomainXML: source).contains { $0.mac == mac.lowercased() }
-      var scope: Domain.Scope = []
-      if toLive { scope.insert(.live) }
-      if toConfig { scope.insert(.config) }
       guard exists else {
         let nic = try InterfaceDefinition(
           mac: mac.lowercased(), target: target, interfaceID: UUID().uuidString.lowercased()
@@ -68,12 +64,8 @@ struct AttachCommand: AsyncParsableCommand {
       if toLive {
         try updateLive(vm, connection: connection, target: target)
       }
-    } catch let exit as ExitCode {
-      throw exit
-    } catch let error as LibvirtError {
-      throw SwitchSession.fail("\(error)", code: error.code == 42 ? 1 : 2)
-    } catch let error as XMLError {
-      throw SwitchSession.refuse("domain '\(domain)': \(error)")
+    } catch {
+      throw DomainChange.exitError(error, domain: domain)
     }
   }
 

@@ -19,21 +19,12 @@ struct DetachCommand: AsyncParsableCommand {
     do {
       let vm = try connection.domain(named: domain)
       let running = try vm.isActive()
-      var scope: Domain.Scope = []
-      if live || (!live && !config && running) { scope.insert(.live) }
-      if config || (!live && !config) { scope.insert(.config) }
-      if scope.contains(.live) && !running {
-        throw SwitchSession.refuse("domain '\(domain)' is not running: drop --live")
-      }
+      let scope = try DomainChange.scope(live: live, config: config, running: running, domain: domain)
       let xml = try vm.xml(inactive: !scope.contains(.live))
       let (nic, _) = try InterfacePatcher.interface(select: .mac(mac), in: xml)
       try vm.detachDevice(nic, scope)
-    } catch let exit as ExitCode {
-      throw exit
-    } catch let error as LibvirtError {
-      throw SwitchSession.fail("\(error)", code: error.code == 42 ? 1 : 2)
-    } catch let error as XMLError {
-      throw SwitchSession.refuse("domain '\(domain)': \(error)")
+    } catch {
+      throw DomainChange.exitError(error, domain: domain)
     }
   }
 }
