@@ -24,6 +24,13 @@ public final class Domain: @unchecked Sendable {
     lib.callAs(.virDomainGetName, LibvirtLibrary.DomainName.self)(pointer).map { String(cString: $0) } ?? ""
   }
 
+  /// The domain's UUID (libvirt's vm-id, which OVS ports carry in external_ids).
+  public var uuid: String {
+    var buffer = [CChar](repeating: 0, count: 37)
+    guard lib.callAs(.virDomainGetUUIDString, LibvirtLibrary.DomainUUID.self)(pointer, &buffer) == 0 else { return "" }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
   /// The live XML of a running domain, or with `inactive` the persistent definition.
   public func xml(inactive: Bool = false) throws(LibvirtError) -> String {
     let flags = inactive ? UInt32(VIR_DOMAIN_XML_INACTIVE.rawValue) : 0

@@ -20,7 +20,7 @@ final class LibvirtLibrary: Sendable {
     case virConnectListAllDomains, virDomainLookupByName, virDomainDefineXML, virDomainCreateXML, virDomainCreate
     case virDomainDestroy, virDomainUndefine, virDomainFree, virDomainGetName, virDomainGetXMLDesc, virDomainIsActive
     case virDomainUpdateDeviceFlags, virDomainAttachDeviceFlags, virDomainDetachDeviceFlags
-    case virEventRegisterDefaultImpl, virEventRunDefaultImpl
+    case virEventRegisterDefaultImpl, virEventRunDefaultImpl, virDomainGetUUIDString
     case virConnectDomainEventRegisterAny, virConnectDomainEventDeregisterAny
   }
 
@@ -60,6 +60,7 @@ final class LibvirtLibrary: Sendable {
       virConnectPtr?, virDomainPtr?, Int32, virConnectDomainEventGenericCallback?, UnsafeMutableRawPointer?,
       virFreeCallback?
     ) -> Int32
+  typealias DomainUUID = @convention(c) (virDomainPtr?, UnsafeMutablePointer<CChar>?) -> Int32
   typealias EventDeregister = @convention(c) (virConnectPtr?, Int32) -> Int32
 
   /// Addresses by function, as bit patterns (raw pointers are not Sendable; these never change).

@@ -1,0 +1,74 @@
+import Libvirt
+import OVSDB
+import VSwitch
+import VirtXML
+
+/// What OVS should hold for one running VM NIC, as libvirt's live XML says.
+public struct DesiredPort: Sendable, Equatable {
+  public var domain: String
+  /// The tap device, which is also the OVS port and interface name.
+  public var tap: String
+  public var bridge: String
+  public var vlan: VLANSettings
+  /// Interface.external_ids libvirt sets when it plugs a tap: iface-id, attached-mac, vm-id, iface-status.
+  public var externalIDs: [String: String]
+  /// Why the VLAN is the dead one, when it could not be determined (fail closed, never untagged).
+  public var parkedBecause: String?
+}
+
+extension DesiredPort {
+  /// The OVS-backed NICs of the running domains (or of `only`), VLANs resolved as libvirt does:
+  /// the interface's own <vlan>, else its portgroup's (or the default portgroup's), else the
+  /// network's. A NIC whose VLAN cannot be resolved is parked on VLAN 4095.
+  public static func fromLibvirt(_ connection: Connection, only: String? = nil) throws -> [DesiredPort] {
+    var ports: [DesiredPort] = []
+    let domains = try only.map { [try connection.domain(named: $0)] } ?? connection.domains(activeOnly: true)
+    for domain in domains where try domain.isActive() {
+      let name = domain.name
+      let vmID = domain.uuid
+      for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
+        guard nic.virtualPortType == "openvswitch", let tap = nic.targetDevice, let bridge = nic.sourceBridge else {
+          continue
+        }
+        var parked: String?
+        var tags: VLANTags? =
+          nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
+        if tags == nil, let network = nic.sourceNetwork {
+          do {
+            tags = try NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: nic.portgroup)
+          } catch {
+            parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
+          }
+        }
+        var ids = ["iface-status": "active"]
+        if let id = nic.interfaceID { ids["iface-id"] = id }
+        if let mac = nic.mac { ids["attached-mac"] = mac }
+        if !vmID.isEmpty { ids["vm-id"] = vmID }
+        ports.append(
+          DesiredPort(
+            domain: name, tap: tap, bridge: bridge, vlan: parked == nil ? VLANSettings(tags) : VLANSettings(tag: .dead),
+            externalIDs: ids, parkedBecause: parked))
+      }
+    }
+    return ports
+  }
+}
+
+extension VLANSettings {
+  /// The Port columns libvirt itself writes for a `<vlan>`: an access tag; a trunk list; a trunk
+  /// with a native VLAN as tag + vlan_mode native-untagged/native-tagged.
+  init(_ tags: VLANTags?) {
+    guard let tags, !tags.tags.isEmpty || tags.native != nil else {
+      self.init()
+      return
+    }
+    let ids = tags.tags.compactMap { try? VLANID($0) }
+    if let native = tags.native, let tag = try? VLANID(native.tag) {
+      self.init(mode: native.mode == .tagged ? .nativeTagged : .nativeUntagged, tag: tag, trunks: ids)
+    } else if tags.trunk || ids.count > 1 {
+      self.init(trunks: ids)
+    } else {
+      self.init(tag: ids.first)
+    }
+  }
+}

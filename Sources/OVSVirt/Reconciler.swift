@@ -1,0 +1,47 @@
+import Libvirt
+import OVSDB
+import VSwitch
+
+/// The HA path: make Open vSwitch match what libvirt says about running VMs, in one transaction.
+public enum Reconciler {
+  public struct Outcome: Sendable {
+    /// What was changed (empty: nothing to do).
+    public var actions: [String]
+    /// NICs parked on VLAN 4095, and NICs that could not be placed, with the reason.
+    public var problems: [String]
+    /// Write operations sent (0 when OVS already matched).
+    public var operations: Int
+  }
+
+  /// Plans every desired port on one guarded transaction (rerun on conflicts) and commits it.
+  public static func reconcile(_ desired: [DesiredPort], client: ReplicaClient, dryRun: Bool = false) async throws
+    -> Outcome
+  {
+    let planner = SwitchPlanner()
+    let (plan, results) = try await client.transaction {
+      txn -> (actions: [String], problems: [String], operations: Int) in
+      var actions: [String] = []
+      var problems: [String] = []
+      for port in desired {
+        if let reason = port.parkedBecause {
+          problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")
+        }
+        do {
+          actions += try planner.ensurePort(
+            port.tap, bridge: port.bridge, vlan: port.vlan, interfaceExternalIDs: port.externalIDs, in: &txn)
+        } catch {
+          problems.append("\(port.domain) \(port.tap): \(error)")
+        }
+      }
+      if dryRun {
+        // Nothing is committed: the plan is reported and the builder discarded.
+        let count = txn.operations.count
+        txn = TransactionBuilder(snapshot: txn.snapshot)
+        return (actions, problems, count)
+      }
+      return (actions, problems, txn.operations.count)
+    }
+    _ = results
+    return Outcome(actions: plan.actions, problems: plan.problems, operations: plan.operations)
+  }
+}

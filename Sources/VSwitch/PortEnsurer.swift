@@ -1,0 +1,70 @@
+import OVSDB
+
+extension SwitchPlanner {
+  /// Makes port `name` (one interface of the same name, e.g. a VM's tap) exist on `bridge` with
+  /// exactly `vlan`, and its Interface carry `interfaceExternalIDs` (other keys are kept). On a fake
+  /// bridge it lands on the parent, and an untagged request gets the fake bridge's VLAN, as
+  /// `ovs-vsctl add-port` does. Adds nothing when all is already so; returns what it changes.
+  public func ensurePort(
+    _ name: String, bridge: String, vlan: VLANSettings, interfaceExternalIDs: [String: String],
+    in txn: inout TransactionBuilder
+  ) throws(ValidationError) -> [String] {
+    let state = SwitchState(txn.snapshot)
+    guardNameRead(name, &txn)
+    guardNameRead(bridge, &txn)
+    guard let target = state.bridges[bridge] else { throw unknownBridge(bridge) }
+    var wanted = vlan
+    if let fakeVLAN = target.vlan, vlan == .untagged { wanted = VLANSettings(tag: try VLANID(fakeVLAN)) }
+    var actions: [String] = []
+    guard let port = state.ports[name] else {
+      let interface = "iface_\(name.identifierSafe)"
+      let portName = "port_\(name.identifierSafe)"
+      txn.add(
+        .insert(
+          table: "Interface",
+          row: [
+            "name": .scalar(.string(name)),
+            "external_ids": .map(interfaceExternalIDs.merging(Self.owner) { mine, _ in mine }),
+          ], uuidName: interface))
+      var row = wanted.columns
+      row["name"] = .scalar(.string(name))
+      row["interfaces"] = .scalar(.namedUUID(interface))
+      row["external_ids"] = .map(Self.owner)
+      txn.add(.insert(table: "Port", row: row, uuidName: portName))
+      txn.add(
+        .mutate(
+          table: "Bridge", where: [.uuid(target.uuid)],
+          mutations: [Mutation("ports", .insert, .set([.namedUUID(portName)]))]))
+      return ["add port \(name) to \(bridge) (\(wanted.summary))"]
+    }
+    if port.bridgeUUID != target.uuid {
+      txn.add(
+        .mutate(
+          table: "Bridge", where: [.uuid(port.bridgeUUID)],
+          mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+      txn.add(
+        .mutate(
+          table: "Bridge", where: [.uuid(target.uuid)],
+          mutations: [Mutation("ports", .insert, .scalar(.uuid(port.uuid)))]))
+      actions.append("move port \(name) from \(port.bridge) to \(bridge)")
+    }
+    let current = VLANSettings(
+      mode: port.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: port.tag.flatMap { try? VLANID($0) },
+      trunks: port.trunks.compactMap { try? VLANID($0) })
+    if current != wanted {
+      _ = txn.row("Port", port.uuid, columns: ["tag", "trunks", "vlan_mode"])
+      txn.add(.update(table: "Port", where: [.uuid(port.uuid)], row: wanted.columns))
+      actions.append("retag port \(name): \(current.summary) → \(wanted.summary)")
+    }
+    for uuid in port.interfaces {
+      guard let interface = state.interfacesByUUID[uuid], interface.name == name else { continue }
+      let merged = interface.externalIDs.merging(interfaceExternalIDs) { _, wanted in wanted }
+      if merged != interface.externalIDs {
+        _ = txn.row("Interface", uuid, columns: ["external_ids"])
+        txn.add(.update(table: "Interface", where: [.uuid(uuid)], row: ["external_ids": .map(merged)]))
+        actions.append("set external_ids of \(name)")
+      }
+    }
+    return actions
+  }
+}

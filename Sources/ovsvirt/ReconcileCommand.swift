@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Libvirt
+import OVSDB
+import OVSVirt
+
+struct ReconcileCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reconcile",
+    abstract: "Make OVS match libvirt for every running VM: ports, VLANs, iface-ids (the HA path).",
+    discussion: """
+      For each OVS-backed NIC of each running domain (libvirt's live XML), its port must exist on the
+      right bridge with the VLAN libvirt resolves (interface > portgroup > network) and the external_ids
+      libvirt sets (iface-id, attached-mac, vm-id, iface-status). Everything missing or wrong is fixed
+      in one OVSDB transaction; a second run changes nothing. A NIC whose VLAN cannot be resolved is
+      parked on VLAN 4095, never left untagged. Exit 3 when any NIC was parked or could not be placed.
+      """)
+  @OptionGroup var options: SwitchOptions
+  @OptionGroup var libvirt: LibvirtOptions
+  @Option(help: "Only this domain.") var domain: String?
+
+  func run() async throws {
+    let connection = try libvirt.open()
+    let desired: [DesiredPort]
+    do {
+      desired = try DesiredPort.fromLibvirt(connection, only: domain)
+    } catch {
+      throw DomainChange.exitError(error, domain: domain ?? "")
+    }
+    let session = SwitchSession(options: options)
+    let client = try await session.connect()
+    let outcome: Reconciler.Outcome
+    do {
+      outcome = try await Reconciler.reconcile(desired, client: client, dryRun: options.dryRun)
+    } catch {
+      await client.close()
+      throw session.translate(error)
+    }
+    await client.close()
+    if options.json {
+      print(
+        JSON.object([
+          "operations": .int(Int64(outcome.operations)), "actions": .array(outcome.actions.map(JSON.string)),
+          "problems": .array(outcome.problems.map(JSON.string)), "ports": .int(Int64(desired.count)),
+        ]))
+    } else {
+      for action in outcome.actions { print(action) }
+      if outcome.actions.isEmpty {
+        FileHandle.standardError.write(Data("ovsvirt: \(desired.count) VM ports already right, nothing to do\n".utf8))
+      }
+    }
+    for problem in outcome.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
+    if !outcome.problems.isEmpty { throw ExitCode(3) }
+  }
+}
