@@ -1,0 +1,149 @@
+import Foundation
+import Libvirt
+import OVSDB
+import VSwitch
+
+/// The self-healing loop: holds an OVSDB replica and a libvirt event subscription, and runs
+/// reconcile whenever either says something changed (and on a timer, as a safety net). Both
+/// connections come back by themselves: OVSDB through ReplicaClient, libvirt by reopening with
+/// backoff.
+public actor Watcher {
+  public struct Options: Sendable {
+    public var ovsdb: String
+    public var libvirtURI: String
+    /// Full reconcile at least this often, even with no event.
+    public var interval: Duration = .seconds(30)
+    /// Changes arriving within this window are handled by one reconcile.
+    public var settle: Duration = .milliseconds(200)
+    /// Only these domains (empty: every running domain).
+    public var domains: [String] = []
+
+    public init(ovsdb: String, libvirtURI: String) {
+      self.ovsdb = ovsdb
+      self.libvirtURI = libvirtURI
+    }
+  }
+
+  /// One line per event worth logging (corrections, problems, reconnects).
+  public typealias Log = @Sendable (String) -> Void
+
+  let options: Options
+  let log: Log
+  private var wake: AsyncStream<Void>.Continuation?
+  public private(set) var reconciles = 0
+  public private(set) var corrections = 0
+
+  public init(options: Options, log: @escaping Log) {
+    self.options = options
+    self.log = log
+  }
+
+  /// Runs until the task is cancelled.
+  public func run() async throws {
+    let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    self.wake = wake
+    var clientOptions = ReplicaClient.Options()
+    clientOptions.probeInterval = .seconds(2)
+    clientOptions.backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+    let client = ReplicaClient(remote: options.ovsdb, tables: SwitchTables.monitored, options: clientOptions)
+    let replica: Replica
+    do {
+      replica = try await startWithRetry(client)
+    } catch {
+      await client.close()
+      throw error
+    }
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask {
+        for await _ in replica.changes() { wake.yield() }
+      }
+      group.addTask { await self.followLibvirt(wake) }
+      group.addTask {
+        while !Task.isCancelled {
+          try? await Task.sleep(for: self.options.interval)
+          wake.yield()
+        }
+      }
+      group.addTask {
+        wake.yield()
+        for await _ in wakeups {
+          if Task.isCancelled { break }
+          try? await Task.sleep(for: self.options.settle)
+          await self.reconcileOnce(client)
+        }
+      }
+      await group.next()
+      group.cancelAll()
+    }
+    await client.close()
+  }
+
+  func startWithRetry(_ client: ReplicaClient) async throws -> Replica {
+    var attempt = 0
+    while true {
+      do {
+        return try await client.start()
+      } catch {
+        log("ovsdb \(options.ovsdb) unreachable (\(error)); retrying")
+        try await Task.sleep(for: Backoff(initial: .milliseconds(200), maximum: .seconds(5)).delay(attempt: attempt))
+        attempt += 1
+      }
+    }
+  }
+
+  /// Subscribes to domain events; when libvirtd goes away, reopens with backoff and reconciles.
+  nonisolated func followLibvirt(_ wake: AsyncStream<Void>.Continuation) async {
+    var attempt = 0
+    while !Task.isCancelled {
+      do {
+        let connection = try Connection(uri: options.libvirtURI)
+        let events = try connection.domainEvents()
+        attempt = 0
+        log("libvirt \(options.libvirtURI): subscribed to domain events")
+        wake.yield()
+        // The stream never ends by itself when libvirtd dies; a liveness probe does.
+        await withTaskGroup(of: Void.self) { group in
+          group.addTask {
+            for await _ in events { wake.yield() }
+          }
+          group.addTask {
+            while !Task.isCancelled {
+              try? await Task.sleep(for: .seconds(2))
+              if (try? connection.driverType()) == nil { return }
+            }
+          }
+          await group.next()
+          group.cancelAll()
+        }
+        log("libvirt \(options.libvirtURI): connection lost; reconnecting")
+      } catch {
+        if attempt == 0 { log("libvirt \(options.libvirtURI) unreachable (\(error)); retrying") }
+      }
+      try? await Task.sleep(for: Backoff(initial: .milliseconds(200), maximum: .seconds(5)).delay(attempt: attempt))
+      attempt += 1
+    }
+  }
+
+  func reconcileOnce(_ client: ReplicaClient) async {
+    reconciles += 1
+    do {
+      let connection = try Connection(uri: options.libvirtURI)
+      let desired: [DesiredPort]
+      if options.domains.isEmpty {
+        desired = try DesiredPort.fromLibvirt(connection)
+      } else {
+        // A listed domain that is not running has nothing to reconcile.
+        let running = Set(try connection.domains(activeOnly: true).map(\.name))
+        desired = try options.domains.filter(running.contains).flatMap {
+          try DesiredPort.fromLibvirt(connection, only: $0)
+        }
+      }
+      let outcome = try await Reconciler.reconcile(desired, client: client)
+      corrections += outcome.actions.count
+      for action in outcome.actions { log("corrected: \(action)") }
+      for problem in outcome.problems { log("problem: \(problem)") }
+    } catch {
+      log("reconcile failed: \(error)")
+    }
+  }
+}

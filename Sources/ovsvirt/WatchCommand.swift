@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import OVSVirt
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct WatchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "watch",
+    abstract: "Keep OVS matching libvirt: reconcile on every OVSDB change, VM event, and periodically.",
+    discussion: """
+      A daemon for HA hosts: a port deleted or retagged by hand, ovs-vswitchd restarted, a VM started or
+      migrated in — each is corrected by the same logic as `ovsvirt reconcile`. Reconnects to OVSDB and to
+      libvirtd by itself. Logs one line per correction on standard error. Stops cleanly on SIGTERM/SIGINT.
+      """)
+  @OptionGroup var options: SwitchOptions
+  @OptionGroup var libvirt: LibvirtOptions
+  @Option(help: "Seconds between full reconciles when nothing happens.") var interval: Double = 30
+  @Option(help: "Only this domain (repeatable); default: every running domain.") var domain: [String] = []
+
+  func run() async throws {
+    var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
+    watchOptions.interval = .milliseconds(Int64(interval * 1000))
+    watchOptions.domains = domain
+    let watcher = Watcher(options: watchOptions) { line in
+      let stamp = ISO8601DateFormatter().string(from: Date())
+      FileHandle.standardError.write(Data("\(stamp) ovsvirt watch: \(line)\n".utf8))
+    }
+    let task = Task { try await watcher.run() }
+    // SIGTERM / SIGINT end the loop; the process then exits 0.
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
+    let sources = [SIGTERM, SIGINT].map { number in
+      let source = DispatchSource.makeSignalSource(signal: number)
+      source.setEventHandler { stopped.yield() }
+      source.resume()
+      return source
+    }
+    for await _ in stop { break }
+    sources.forEach { $0.cancel() }
+    task.cancel()
+    FileHandle.standardError.write(Data("ovsvirt watch: stopping\n".utf8))
+  }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `ovsvirt watch` corrects drift by itself: a VM port deleted or retagged by hand comes back as
+/// libvirt says, with no other command; SIGTERM stops it cleanly.
+@Suite struct WatchTests {
+  @Test func correctsDeletedAndRetaggedPorts() async throws {
+    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
+    let db = try Integration.environment("OVSVIRT_TEST_DB")
+    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
+      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
+    }
+    let virsh = try Integration.program("virsh")
+    let vsctl = try Integration.program("ovs-vsctl")
+    let dir = try TemporaryDirectory.make("watch")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let id = getpid() % 100000
+    let (vm, net) = ("ovsvirt-test-w-\(id)", "ovsvirt-test-wvl-\(id)")
+    let common = ["--db", db]
+    let libvirt = ["--connect", uri]
+    func oracle(_ program: String, _ args: [String]) throws -> String {
+      try CLI.runProgram(program, args, in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    defer {
+      _ = try? oracle(virsh, ["-c", uri, "destroy", vm])
+      _ = try? CLI.run(["net", "del", net, "--if-exists"] + libvirt, in: dir)
+      _ = try? CLI.run(["bridge", "del", "wbr0", "--if-exists"] + common, in: dir)
+    }
+    for step in [
+      ["bridge", "add", "wbr0", "--datapath-type", "netdev"] + common,
+      [
+        "net", "define", net, "--bridge", "wbr0", "--portgroup", "vlan-120=120", "--portgroup", "trunk=120,130",
+        "--start",
+      ]
+        + common + libvirt,
+    ] {
+      let result = try CLI.run(step, in: dir)
+      try #require(result.status == 0, "\(step): \(result.stderr)")
+    }
+    let xml = """
+      <domain type='qemu'><name>\(vm)</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+      <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+      <interface type='network'><mac address='52:54:00:ed:00:01'/><source network='\(net)' portgroup='vlan-120'/><model type='e1000'/></interface>
+      <interface type='network'><mac address='52:54:00:ed:00:02'/><source network='\(net)' portgroup='trunk'/><model type='e1000'/></interface>
+      </devices></domain>
+      """
+    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
+    _ = try oracle(virsh, ["-c", uri, "create", dir + "/vm.xml"])
+    let nics = try VirtXMLFacade.interfaces(try oracle(virsh, ["-c", uri, "dumpxml", vm]))
+    let (tap1, tap2) = (try #require(nics[0].target), try #require(nics[1].target))
+
+    let log = dir + "/watch.log"
+    let watcher = try CLI.start(["watch", "--domain", vm, "--interval", "5"] + common + libvirt, log: log)
+    var stopped = false
+    defer { if !stopped { _ = CLI.stop(watcher, signal: SIGKILL) } }
+    #expect(await eventually { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("subscribed") })
+
+    _ = try oracle(vsctl, ["--db=\(db)", "del-port", tap1])
+    #expect(
+      await eventually { (try? oracle(vsctl, ["--db=\(db)", "get", "Port", tap1, "tag"])) == "120" },
+      "deleted port not restored")
+    _ = try oracle(vsctl, ["--db=\(db)", "set", "Port", tap2, "trunks=999"])
+    #expect(
+      await eventually { (try? oracle(vsctl, ["--db=\(db)", "get", "Port", tap2, "trunks"])) == "[120, 130]" },
+      "retag not undone")
+    _ = try oracle(vsctl, ["--db=\(db)", "set", "Port", tap1, "tag=999"])
+    #expect(await eventually { (try? oracle(vsctl, ["--db=\(db)", "get", "Port", tap1, "tag"])) == "120" })
+
+    let status = CLI.stop(watcher)
+    stopped = true
+    #expect(status == 0)
+    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    #expect(text.contains("corrected: add port \(tap1)"), "\(text)")
+    #expect(text.contains("stopping"))
+  }
+}
