@@ -151,7 +151,7 @@ import TestSupport
       options.backoff = Backoff(initial: .milliseconds(10), maximum: .milliseconds(50))
       let client = ReplicaClient(remote: "unix:" + server.path, tables: ["Bridge": ["name"]], options: options)
       _ = try await client.start()
-      #expect(await eventually(timeout: .seconds(10)) { await client.syncCount >= 2 })
+      #expect(await eventually(timeout: .seconds(30)) { await client.syncCount >= 2 })
       #expect(server.received.contains { $0["method"] == "echo" })
       await client.close()
     }
