@@ -39,7 +39,8 @@ import TestSupport
     #expect(try connection.driverType() == "QEMU")
     let version = try connection.libraryVersion()
     #expect(version.major >= 8)
-    let oracle = try CLI.runProgram(virsh, ["-c", uri, "net-list", "--all", "--name"], in: try TemporaryDirectory.make("virsh"))
+    let oracle = try CLI.runProgram(
+      virsh, ["-c", uri, "net-list", "--all", "--name"], in: try TemporaryDirectory.make("virsh"))
     let expected = oracle.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     // Other suites define and delete ovsvirt-test-* networks meanwhile; the rest must agree.
     let stable = { (names: [String]) in names.filter { !$0.hasPrefix("ovsvirt-test-") }.sorted() }

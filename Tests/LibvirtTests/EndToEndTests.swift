@@ -8,16 +8,9 @@ import TestSupport
 /// ovsvirt, whether the taps carry the right tags and iface-ids; a live VLAN change follows.
 @Suite struct EndToEndTests {
   @Test func seedHostWithARealVM() throws {
-    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
-    let db = try Integration.environment("OVSVIRT_TEST_DB")
-    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
-      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
-    }
-    let virsh = try Integration.program("virsh")
-    let vsctl = try Integration.program("ovs-vsctl")
-    _ = try Integration.program("qemu-system-x86_64")
-    let dir = try TemporaryDirectory.make("e2e")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let env = try VMEnvironment.require("e2e")
+    defer { env.cleanUp() }
+    let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000
     let (vm, ovsvl, ovsvl2) = ("ovsvirt-test-vm-\(id)", "ovsvirt-test-ovsvl-\(id)", "ovsvirt-test-ovsvl2-\(id)")
     let common = ["--db", db]
@@ -26,9 +19,7 @@ import TestSupport
       let result = try CLI.run(args, in: dir)
       try #require(result.status == 0, "ovsvirt \(args.joined(separator: " ")): \(result.stderr)")
     }
-    func oracle(_ program: String, _ args: [String]) throws -> String {
-      try CLI.runProgram(program, args, in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    let oracle = env.oracle
     defer {
       _ = try? oracle(virsh, ["-c", uri, "destroy", vm])
       _ = try? oracle(virsh, ["-c", uri, "undefine", vm])

@@ -7,15 +7,9 @@ import TestSupport
 /// says; a second run does nothing; a NIC whose VLAN cannot be resolved is parked on 4095.
 @Suite struct ReconcileTests {
   @Test func restoresPortsAndParksTheUnresolvable() throws {
-    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
-    let db = try Integration.environment("OVSVIRT_TEST_DB")
-    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
-      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
-    }
-    let virsh = try Integration.program("virsh")
-    let vsctl = try Integration.program("ovs-vsctl")
-    let dir = try TemporaryDirectory.make("rec")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let env = try VMEnvironment.require("rec")
+    defer { env.cleanUp() }
+    let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000
     let (vm, net1, net2, net3) = (
       "ovsvirt-test-rc-\(id)", "ovsvirt-test-rcvl-\(id)", "ovsvirt-test-rcvl2-\(id)", "ovsvirt-test-rcvl3-\(id)"
@@ -23,9 +17,7 @@ import TestSupport
     let common = ["--db", db]
     let libvirt = ["--connect", uri]
     func ovsvirt(_ args: [String]) throws -> CLI.Result { try CLI.run(args, in: dir) }
-    func oracle(_ program: String, _ args: [String]) throws -> String {
-      try CLI.runProgram(program, args, in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    let oracle = env.oracle
     defer {
       _ = try? oracle(virsh, ["-c", uri, "destroy", vm])
       _ = try? oracle(virsh, ["-c", uri, "undefine", vm])

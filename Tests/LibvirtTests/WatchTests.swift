@@ -6,22 +6,14 @@ import TestSupport
 /// libvirt says, with no other command; SIGTERM stops it cleanly.
 @Suite struct WatchTests {
   @Test func correctsDeletedAndRetaggedPorts() async throws {
-    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
-    let db = try Integration.environment("OVSVIRT_TEST_DB")
-    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
-      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
-    }
-    let virsh = try Integration.program("virsh")
-    let vsctl = try Integration.program("ovs-vsctl")
-    let dir = try TemporaryDirectory.make("watch")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let env = try VMEnvironment.require("watch")
+    defer { env.cleanUp() }
+    let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000
     let (vm, net) = ("ovsvirt-test-w-\(id)", "ovsvirt-test-wvl-\(id)")
     let common = ["--db", db]
     let libvirt = ["--connect", uri]
-    func oracle(_ program: String, _ args: [String]) throws -> String {
-      try CLI.runProgram(program, args, in: dir).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    let oracle = env.oracle
     defer {
       _ = try? oracle(virsh, ["-c", uri, "destroy", vm])
       _ = try? CLI.run(["net", "del", net, "--if-exists"] + libvirt, in: dir)

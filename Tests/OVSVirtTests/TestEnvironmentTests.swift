@@ -7,16 +7,9 @@ import TestSupport
 /// (tiny, TCG) VM's tap into the private OVS that the tests control, with the VLAN it was given.
 @Suite struct TestEnvironmentTests {
   @Test func libvirtPlugsVMsIntoThePrivateOVS() async throws {
-    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
-    let remote = try Integration.environment("OVSVIRT_TEST_DB")
-    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
-      try Integration.unavailable("libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere")
-    }
-    let virsh = try Integration.program("virsh")
-    let vsctl = try Integration.program("ovs-vsctl")
-    _ = try Integration.program("qemu-system-x86_64")
-    let dir = try TemporaryDirectory.make("vm")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let env = try VMEnvironment.require("vm")
+    defer { env.cleanUp() }
+    let (uri, remote, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     @discardableResult
     func run(_ program: String, _ args: [String]) throws -> String {
       try CommandRunner.run(program, args, outputFile: dir + "/out")

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// What a test with a real VM needs from scripts/test: the libvirtd it started (whose OVS plugging
+/// reaches the private switch), that switch's database, the oracles, and a scratch directory.
+public struct VMEnvironment {
+  public let uri: String
+  public let db: String
+  public let virsh: String
+  public let vsctl: String
+  public let directory: String
+
+  /// Ends the test through `Integration.unavailable` when any of it is missing.
+  public static func require(_ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+    -> VMEnvironment
+  {
+    let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI", sourceLocation: sourceLocation)
+    let db = try Integration.environment("OVSVIRT_TEST_DB", sourceLocation: sourceLocation)
+    guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
+      try Integration.unavailable(
+        "libvirtd was not started by scripts/test, so its OVS plugging goes elsewhere", sourceLocation: sourceLocation)
+    }
+    _ = try Integration.program("qemu-system-x86_64", sourceLocation: sourceLocation)
+    return VMEnvironment(
+      uri: uri, db: db, virsh: try Integration.program("virsh", sourceLocation: sourceLocation),
+      vsctl: try Integration.program("ovs-vsctl", sourceLocation: sourceLocation),
+      directory: try TemporaryDirectory.make(prefix))
+  }
+
+  /// Runs an oracle and returns its trimmed stdout.
+  public func oracle(_ program: String, _ arguments: [String]) throws -> String {
+    try CLI.runProgram(program, arguments, in: directory).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  public func virsh(_ arguments: String...) throws -> String { try oracle(virsh, ["-c", uri] + arguments) }
+  public func vsctl(_ arguments: String...) throws -> String { try oracle(vsctl, ["--db=\(db)"] + arguments) }
+
+  public func cleanUp() {
+    try? FileManager.default.removeItem(atPath: directory)
+  }
+}
