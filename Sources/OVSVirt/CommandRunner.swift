@@ -25,6 +25,25 @@ public enum CommandRunner {
     return output
   }
 
+  /// `run`, on a thread of its own: waiting for a child must not hold one of the few threads Swift
+  /// concurrency runs every task on (two on a 2-core host).
+  @discardableResult
+  public static func runOffPool(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], outputFile: String
+  ) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+      let thread = Thread {
+        do {
+          continuation.resume(
+            returning: try run(executable, arguments, environment: environment, outputFile: outputFile))
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      }
+      thread.start()
+    }
+  }
+
   /// Runs `executable` to completion with stdin from /dev/null, stdout into the file `stdout`, and
   /// stderr into the file `stderr` (nil: the same file as stdout). Returns the exit status, or 128+N
   /// when killed by signal N.

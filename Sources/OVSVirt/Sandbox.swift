@@ -57,9 +57,9 @@ public struct Sandbox: Sendable {
     } catch {
       throw SandboxError.cannotCreateDirectory(path: directory, reason: error.localizedDescription)
     }
-    let database = try startDatabase()
+    let database = try await startDatabase()
     try await initializeDatabase()
-    let switchState = startSwitch ? try startVSwitchd() : nil
+    let switchState = startSwitch ? try await startVSwitchd() : nil
     return Status(database: database, vswitchd: switchState)
   }
 
@@ -80,17 +80,17 @@ public struct Sandbox: Sendable {
     return stopped
   }
 
-  private func startDatabase() throws -> DaemonState {
+  private func startDatabase() async throws -> DaemonState {
     if let pid = ovsdbServer.runningPID() { return .alreadyRunning(pid: pid) }
     let server = try Executables.require("ovsdb-server", package: "openvswitch-switch")
     if !FileManager.default.fileExists(atPath: databaseFile) {
       let tool = try Executables.require("ovsdb-tool", package: "openvswitch-common")
-      try CommandRunner.run(
+      try await CommandRunner.runOffPool(
         tool, ["create", databaseFile, try Executables.vswitchSchema()], outputFile: directory + "/ovsdb-tool.out")
     }
     try? FileManager.default.removeItem(atPath: socketPath)
     // --detach returns only once the socket listens, so no polling is needed afterwards.
-    try CommandRunner.run(
+    try await CommandRunner.runOffPool(
       server,
       [
         databaseFile, "--remote=punix:" + socketPath, "--pidfile=" + ovsdbServer.pidFile,
@@ -126,7 +126,7 @@ public struct Sandbox: Sendable {
     if let failure { throw failure }
   }
 
-  private func startVSwitchd() throws -> DaemonState {
+  private func startVSwitchd() async throws -> DaemonState {
     if let pid = vswitchd.runningPID() { return .alreadyRunning(pid: pid) }
     let program = try Executables.require("ovs-vswitchd", package: "openvswitch-switch")
     // --disable-system: there is no kernel datapath here; bridges use datapath_type=netdev.
@@ -137,14 +137,14 @@ public struct Sandbox: Sendable {
     if let namespace = networkNamespace {
       let ip = try Executables.require("ip", package: "iproute2")
       if !FileManager.default.fileExists(atPath: "/run/netns/" + namespace) {
-        try CommandRunner.run(ip, ["netns", "add", namespace], outputFile: directory + "/ip.out")
+        try await CommandRunner.runOffPool(ip, ["netns", "add", namespace], outputFile: directory + "/ip.out")
         try namespace.write(toFile: createdNamespaceMarker, atomically: true, encoding: .utf8)
       }
       command = [ip, "netns", "exec", namespace] + command
     } else if let other = ProcessTable.otherVSwitchdInOurNetworkNamespace() {
       throw SandboxError.switchConflict(pid: other)
     }
-    try CommandRunner.run(
+    try await CommandRunner.runOffPool(
       command[0], Array(command.dropFirst()), environment: environment, outputFile: directory + "/ovs-vswitchd.out")
     guard let pid = vswitchd.runningPID() else {
       throw SandboxError.commandFailed(command: program, status: 0, output: "ovs-vswitchd exited right after starting")

@@ -27,7 +27,7 @@ public final class PrivateOVSDB: Sendable {
       directory: directory, networkNamespace: vswitchd ? TemporaryDirectory.namespace(for: directory) : nil)
     if clustered {
       let tool = try Integration.program("ovsdb-tool")
-      try CommandRunner.run(
+      try await CommandRunner.runOffPool(
         tool, ["create-cluster", sandbox.databaseFile, try Executables.vswitchSchema(), "unix:\(directory)/raft.sock"],
         outputFile: directory + "/create-cluster.out")
     }
