@@ -58,6 +58,7 @@ let package = Package(
       dependencies: [
         "OVSVirt", "OVSDB", "VSwitch", "Libvirt", "VirtXML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .executableTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import Logging
 import OVSDB
 import VSwitch
 
@@ -24,18 +25,20 @@ public actor Watcher {
     }
   }
 
-  /// One line per event worth logging (corrections, problems, reconnects).
-  public typealias Log = @Sendable (String) -> Void
-
   let options: Options
-  let log: Log
+  /// Corrections, problems and reconnects, with the object concerned as metadata.
+  let logger: Logger
   private var wake: AsyncStream<Void>.Continuation?
   public private(set) var reconciles = 0
   public private(set) var corrections = 0
 
-  public init(options: Options, log: @escaping Log) {
+  public init(options: Options, logger: Logger) {
     self.options = options
-    self.log = log
+    self.logger = logger
+  }
+
+  nonisolated func log(_ message: String, _ level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
+    logger.log(level: level, "\(message)", metadata: metadata)
   }
 
   /// Runs until the task is cancelled.
@@ -84,7 +87,7 @@ public actor Watcher {
       do {
         return try await client.start()
       } catch {
-        log("ovsdb \(options.ovsdb) unreachable (\(error)); retrying")
+        log("ovsdb unreachable; retrying", .warning, ["ovsdb": "\(options.ovsdb)", "error": "\(error)"])
         try await Task.sleep(for: Backoff(initial: .milliseconds(200), maximum: .seconds(5)).delay(attempt: attempt))
         attempt += 1
       }
@@ -99,7 +102,7 @@ public actor Watcher {
         let connection = try Connection(uri: options.libvirtURI)
         let events = try connection.domainEvents()
         attempt = 0
-        log("libvirt \(options.libvirtURI): subscribed to domain events")
+        log("libvirt: subscribed to domain events", .info, ["libvirt": "\(options.libvirtURI)"])
         wake.yield()
         // The stream never ends by itself when libvirtd dies; a liveness probe does.
         await withTaskGroup(of: Void.self) { group in
@@ -115,9 +118,11 @@ public actor Watcher {
           await group.next()
           group.cancelAll()
         }
-        log("libvirt \(options.libvirtURI): connection lost; reconnecting")
+        log("libvirt: connection lost; reconnecting", .warning, ["libvirt": "\(options.libvirtURI)"])
       } catch {
-        if attempt == 0 { log("libvirt \(options.libvirtURI) unreachable (\(error)); retrying") }
+        if attempt == 0 {
+          log("libvirt unreachable; retrying", .warning, ["libvirt": "\(options.libvirtURI)", "error": "\(error)"])
+        }
       }
       try? await Task.sleep(for: Backoff(initial: .milliseconds(200), maximum: .seconds(5)).delay(attempt: attempt))
       attempt += 1
@@ -140,10 +145,10 @@ public actor Watcher {
       }
       let outcome = try await Reconciler.reconcile(desired, client: client)
       corrections += outcome.actions.count
-      for action in outcome.actions { log("corrected: \(action)") }
-      for problem in outcome.problems { log("problem: \(problem)") }
+      for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(desired.count)"]) }
+      for problem in outcome.problems { log("problem: \(problem)", .error) }
     } catch {
-      log("reconcile failed: \(error)")
+      log("reconcile failed", .error, ["error": "\(error)"])
     }
   }
 }

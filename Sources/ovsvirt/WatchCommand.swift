@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import OVSVirt
 
 #if canImport(Glibc)
@@ -24,10 +25,9 @@ struct WatchCommand: AsyncParsableCommand {
     var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
     watchOptions.interval = .milliseconds(Int64(interval * 1000))
     watchOptions.domains = domain
-    let watcher = Watcher(options: watchOptions) { line in
-      let stamp = ISO8601DateFormatter().string(from: Date())
-      FileHandle.standardError.write(Data("\(stamp) ovsvirt watch: \(line)\n".utf8))
-    }
+    LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    let logger = Logger(label: "ovsvirt.watch")
+    let watcher = Watcher(options: watchOptions, logger: logger)
     let task = Task { try await watcher.run() }
     // SIGTERM / SIGINT end the loop; the process then exits 0.
     signal(SIGTERM, SIG_IGN)
@@ -42,6 +42,6 @@ struct WatchCommand: AsyncParsableCommand {
     for await _ in stop { break }
     sources.forEach { $0.cancel() }
     task.cancel()
-    FileHandle.standardError.write(Data("ovsvirt watch: stopping\n".utf8))
+    logger.info("stopping")
   }
 }
