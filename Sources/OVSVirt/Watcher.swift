@@ -28,6 +28,8 @@ public actor Watcher {
   let options: Options
   /// Corrections, problems and reconnects, with the object concerned as metadata.
   let logger: Logger
+  /// Counters and connection state for the metrics endpoint.
+  public nonisolated let metrics = WatchMetrics()
   private var wake: AsyncStream<Void>.Continuation?
   public private(set) var reconciles = 0
   public private(set) var corrections = 0
@@ -103,6 +105,7 @@ public actor Watcher {
         let events = try connection.domainEvents()
         attempt = 0
         log("libvirt: subscribed to domain events", .info, ["libvirt": "\(options.libvirtURI)"])
+        metrics.setConnected(libvirt: true)
         wake.yield()
         // The stream never ends by itself when libvirtd dies; a liveness probe does.
         await withTaskGroup(of: Void.self) { group in
@@ -118,6 +121,7 @@ public actor Watcher {
           await group.next()
           group.cancelAll()
         }
+        metrics.setConnected(libvirt: false)
         log("libvirt: connection lost; reconnecting", .warning, ["libvirt": "\(options.libvirtURI)"])
       } catch {
         if attempt == 0 {
@@ -131,6 +135,8 @@ public actor Watcher {
 
   func reconcileOnce(_ client: ReplicaClient) async {
     reconciles += 1
+    metrics.setConnected(ovsdb: await client.isConnected)
+    let started = ContinuousClock.now
     do {
       let connection = try Connection(uri: options.libvirtURI)
       let desired: [DesiredPort]
@@ -145,6 +151,10 @@ public actor Watcher {
       }
       let outcome = try await Reconciler.reconcile(desired, client: client)
       corrections += outcome.actions.count
+      let elapsed = ContinuousClock.now - started
+      metrics.recordReconcile(
+        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+        corrections: outcome.actions.count, problems: outcome.problems.count)
       for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(desired.count)"]) }
       for problem in outcome.problems { log("problem: \(problem)", .error) }
     } catch {

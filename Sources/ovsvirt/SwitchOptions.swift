@@ -12,7 +12,10 @@ struct SwitchOptions: ParsableArguments {
   @Flag(name: .long, help: "Print the operations that would be sent, as JSON, and change nothing.")
   var dryRun = false
 
-  @Option(name: .long, help: "Give up after this many seconds (connect, reply, reconnect).")
+  @Flag(name: .long, help: "Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait).")
+  var noWait = false
+
+  @Option(name: .long, help: "Give up after this many seconds (connect, reply, reconnect, ovs-vswitchd).")
   var timeout: Double = 10
 
   func validate() throws {

@@ -52,11 +52,27 @@ struct SwitchSession {
         print(writer.string)
         written = 0
       } else {
-        let (count, _) = try await client.transaction { txn in
+        let wait = !options.noWait
+        let ((count, sequence), _) = try await client.transaction { txn -> (Int, Int64?) in
           try body(&txn)
-          return txn.operations.count
+          let count = txn.operations.count
+          // Like ovs-vsctl: unless told not to, return only once ovs-vswitchd has applied it, so a
+          // VM started next finds the bridge device there.
+          let sequence = count > 0 && wait ? ConfigSequence.request(in: &txn) : nil
+          return (count, sequence)
         }
         written = count
+        if let sequence, let replica = await client.replica {
+          let deadline = ContinuousClock.now + .milliseconds(Int64(options.timeout * 1000))
+          while !ConfigSequence.applied(sequence, in: replica.snapshot) {
+            guard ContinuousClock.now < deadline else {
+              throw fail(
+                "the change is in the database, but ovs-vswitchd has not applied it within \(options.timeout)s: is it running? (--no-wait does not wait)",
+                code: 2)
+            }
+            try await Task.sleep(for: .milliseconds(5))
+          }
+        }
         if options.json { print("{\"operations\":\(count)}") }
       }
       await client.close()

@@ -20,6 +20,8 @@ struct WatchCommand: AsyncParsableCommand {
   @OptionGroup var libvirt: LibvirtOptions
   @Option(help: "Seconds between full reconciles when nothing happens.") var interval: Double = 30
   @Option(help: "Only this domain (repeatable); default: every running domain.") var domain: [String] = []
+  @Option(help: "Serve Prometheus metrics on HOST:PORT (port 0: any free one), or 'off'.")
+  var metrics: String = "127.0.0.1:9477"
 
   func run() async throws {
     var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
@@ -28,6 +30,20 @@ struct WatchCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
     let logger = Logger(label: "ovsvirt.watch")
     let watcher = Watcher(options: watchOptions, logger: logger)
+    var server: MetricsServer?
+    if metrics != "off" {
+      guard let colon = metrics.lastIndex(of: ":"), let port = Int(metrics[metrics.index(after: colon)...]) else {
+        throw SwitchSession.refuse("--metrics '\(metrics)' is not HOST:PORT or off")
+      }
+      let host = String(metrics[..<colon])
+      do {
+        server = try await MetricsServer.start(host: host, port: port, metrics: watcher.metrics)
+      } catch {
+        throw SwitchSession.fail(
+          "cannot serve metrics on \(metrics): \(error) (use --metrics HOST:PORT or off)", code: 2)
+      }
+      logger.info("metrics on http://\(host):\(server?.port ?? port)/metrics")
+    }
     let task = Task { try await watcher.run() }
     // SIGTERM / SIGINT end the loop; the process then exits 0.
     signal(SIGTERM, SIG_IGN)
@@ -42,6 +58,7 @@ struct WatchCommand: AsyncParsableCommand {
     for await _ in stop { break }
     sources.forEach { $0.cancel() }
     task.cancel()
+    await server?.close()
     logger.info("stopping")
   }
 }

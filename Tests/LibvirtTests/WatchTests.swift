@@ -43,7 +43,8 @@ import TestSupport
     let (tap1, tap2) = (try #require(nics[0].target), try #require(nics[1].target))
 
     let log = dir + "/watch.log"
-    let watcher = try CLI.start(["watch", "--domain", vm, "--interval", "5"] + common + libvirt, log: log)
+    let watcher = try CLI.start(
+      ["watch", "--domain", vm, "--interval", "5", "--metrics", "127.0.0.1:0"] + common + libvirt, log: log)
     var stopped = false
     defer { if !stopped { _ = CLI.stop(watcher, signal: SIGKILL) } }
     #expect(await eventually { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("subscribed") })
@@ -58,6 +59,20 @@ import TestSupport
       "retag not undone")
     _ = try oracle(vsctl, ["--db=\(db)", "set", "Port", tap1, "tag=999"])
     #expect(await eventually { (try? oracle(vsctl, ["--db=\(db)", "get", "Port", tap1, "tag"])) == "120" })
+
+    // Prometheus metrics on the loopback port it chose.
+    let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    let port = try #require(
+      logText.components(separatedBy: "metrics on http://127.0.0.1:").dropFirst().first?.split(separator: "/").first)
+    let curl = try Integration.program("curl")
+    let exposition = try oracle(curl, ["-sf", "http://127.0.0.1:\(port)/metrics"])
+    let corrections = exposition.split(separator: "\n").first { $0.hasPrefix("ovsvirt_watch_corrections_total ") }
+    #expect((corrections.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) >= 3, "\(exposition)")
+    #expect(exposition.contains("ovsvirt_watch_libvirt_connected 1"))
+    #expect(exposition.contains("ovsvirt_watch_ovsdb_connected 1"))
+    #expect(exposition.contains("# TYPE ovsvirt_watch_reconcile_seconds summary"))
+    #expect(
+      try oracle(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"]) == "404")
 
     let status = CLI.stop(watcher)
     stopped = true
