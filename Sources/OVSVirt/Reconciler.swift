@@ -22,13 +22,15 @@ public enum Reconciler {
       txn -> (actions: [String], problems: [String], operations: Int) in
       var actions: [String] = []
       var problems: [String] = []
+      let state = SwitchState(txn.snapshot)
       for port in desired {
         if let reason = port.parkedBecause {
           problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")
         }
         do {
           actions += try planner.ensurePort(
-            port.tap, bridge: port.bridge, vlan: port.vlan, interfaceExternalIDs: port.externalIDs, in: &txn)
+            port.tap, bridge: port.bridge, vlan: port.vlan, interfaceExternalIDs: port.externalIDs, state: state,
+            in: &txn)
         } catch {
           problems.append("\(port.domain) \(port.tap): \(error)")
         }

@@ -5,11 +5,12 @@ extension SwitchPlanner {
   /// exactly `vlan`, and its Interface carry `interfaceExternalIDs` (other keys are kept). On a fake
   /// bridge it lands on the parent, and an untagged request gets the fake bridge's VLAN, as
   /// `ovs-vsctl add-port` does. Adds nothing when all is already so; returns what it changes.
+  /// `state` must be `SwitchState(txn.snapshot)`; callers ensuring many ports build it once
+  /// (reconcile after a failover may touch every VM port of the host).
   public func ensurePort(
     _ name: String, bridge: String, vlan: VLANSettings, interfaceExternalIDs: [String: String],
-    in txn: inout TransactionBuilder
+    state: SwitchState, in txn: inout TransactionBuilder
   ) throws(ValidationError) -> [String] {
-    let state = SwitchState(txn.snapshot)
     guardNameRead(name, &txn)
     guardNameRead(bridge, &txn)
     guard let target = state.bridges[bridge] else { throw unknownBridge(bridge) }
