@@ -106,7 +106,7 @@ public enum CommandRunner {
   )
   .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
-  static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+  public static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
     if let addCloseFrom, addCloseFrom(&actions, 3) == 0 { return }
     let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     for fd in open.compactMap(Int32.init) where fd > 2 {
