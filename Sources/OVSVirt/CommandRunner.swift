@@ -50,6 +50,13 @@ public enum CommandRunner {
   public static func spawn(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdout: String, stderr: String?
   ) throws(SandboxError) -> Int32 {
+    wait(try launch(executable, arguments, environment: environment, stdout: stdout, stderr: stderr))
+  }
+
+  /// Starts `executable` without waiting for it (same stdio and hygiene as `spawn`); returns its pid.
+  public static func launch(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdout: String, stderr: String?
+  ) throws(SandboxError) -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -91,6 +98,11 @@ public enum CommandRunner {
         command: ([executable] + arguments).joined(separator: " "), status: -1,
         output: String(cString: strerror(spawned)))
     }
+    return pid
+  }
+
+  /// Waits for `pid`; its exit status, or 128+N when killed by signal N.
+  public static func wait(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
@@ -106,7 +118,7 @@ public enum CommandRunner {
   )
   .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
-  public static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+  static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
     if let addCloseFrom, addCloseFrom(&actions, 3) == 0 { return }
     let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     for fd in open.compactMap(Int32.init) where fd > 2 {

@@ -49,36 +49,12 @@ public enum CLI {
 
   /// Starts `ovsvirt` in the background (stdout and stderr to `log`); returns its pid.
   public static func start(_ arguments: [String], log: String) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Like every spawn here: an inherited socket would outlive its owner's close (see CommandRunner).
-    CommandRunner.closeInheritedDescriptors(&actions)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    let binary = try binary()
-    let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, binary, &actions, &attributes, argv, environ) == 0 else {
-      throw CocoaError(.executableLoad)
-    }
-    return pid
+    try CommandRunner.launch(try binary(), arguments, stdout: log, stderr: nil)
   }
 
   /// Sends `signal` and waits for the process; returns its exit status (128+N if killed by N).
   public static func stop(_ pid: pid_t, signal: Int32 = SIGTERM) -> Int32 {
     kill(pid, signal)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return CommandRunner.wait(pid)
   }
 }
