@@ -22,6 +22,8 @@ extension DesiredPort {
   /// network's. A NIC whose VLAN cannot be resolved is parked on VLAN 4095.
   public static func fromLibvirt(_ connection: Connection, only: String? = nil) throws -> [DesiredPort] {
     var ports: [DesiredPort] = []
+    // Many NICs share a few networks: each network's XML is fetched once per call.
+    var networkXML: [String: String] = [:]
     let domains = try only.map { [try connection.domain(named: $0)] } ?? connection.domains(activeOnly: true)
     for domain in domains where try domain.isActive() {
       let name = domain.name
@@ -35,7 +37,9 @@ extension DesiredPort {
           nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
         if tags == nil, let network = nic.sourceNetwork {
           do {
-            tags = try NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: nic.portgroup)
+            let xml = try networkXML[network] ?? connection.network(named: network).xml()
+            networkXML[network] = xml
+            tags = try NetworkVLAN.resolve(xml, portgroup: nic.portgroup)
           } catch {
             parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
           }

@@ -31,8 +31,8 @@ public actor Watcher {
   /// Counters and connection state for the metrics endpoint.
   public nonisolated let metrics = WatchMetrics()
   private var wake: AsyncStream<Void>.Continuation?
-  public private(set) var reconciles = 0
-  public private(set) var corrections = 0
+  /// The libvirt connection reconcile reads domains through, kept between runs and reopened after a failure.
+  private var libvirt: Connection?
 
   public init(options: Options, logger: Logger) {
     self.options = options
@@ -134,11 +134,11 @@ public actor Watcher {
   }
 
   func reconcileOnce(_ client: ReplicaClient) async {
-    reconciles += 1
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
     do {
-      let connection = try Connection(uri: options.libvirtURI)
+      let connection = try libvirt ?? Connection(uri: options.libvirtURI)
+      libvirt = connection
       let desired: [DesiredPort]
       if options.domains.isEmpty {
         desired = try DesiredPort.fromLibvirt(connection)
@@ -150,7 +150,6 @@ public actor Watcher {
         }
       }
       let outcome = try await Reconciler.reconcile(desired, client: client)
-      corrections += outcome.actions.count
       let elapsed = ContinuousClock.now - started
       metrics.recordReconcile(
         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
@@ -158,6 +157,7 @@ public actor Watcher {
       for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(desired.count)"]) }
       for problem in outcome.problems { log("problem: \(problem)", .error) }
     } catch {
+      libvirt = nil
       log("reconcile failed", .error, ["error": "\(error)"])
     }
   }
