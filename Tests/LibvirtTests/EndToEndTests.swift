@@ -40,21 +40,14 @@ import TestSupport
       ]
         + common + libvirt)
     // A tiny VM with two NICs, wired by ovsvirt while it is stopped, then started.
-    let xml = """
-      <domain type='qemu'>
-        <name>\(vm)</name>
-        <memory unit='MiB'>64</memory>
-        <vcpu>1</vcpu>
-        <os><type arch='x86_64' machine='pc'>hvm</type></os>
-        <devices>
-          <emulator>/usr/bin/qemu-system-x86_64</emulator>
-          <interface type='user'><mac address='52:54:00:e2:e0:01'/><model type='e1000'/></interface>
-          <interface type='user'><mac address='52:54:00:e2:e0:02'/><model type='e1000'/></interface>
-        </devices>
-      </domain>
-      """
-    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
-    _ = try oracle(virsh, ["-c", uri, "define", dir + "/vm.xml"])
+    try env.virsh(
+      "define",
+      xml: VMEnvironment.tinyVM(
+        vm,
+        interfaces: [
+          "<interface type='user'><mac address='52:54:00:e2:e0:01'/><model type='e1000'/></interface>",
+          "<interface type='user'><mac address='52:54:00:e2:e0:02'/><model type='e1000'/></interface>",
+        ]))
     try ovsvirt(["attach", vm, "--mac", "52:54:00:e2:e0:01", "--network", ovsvl] + libvirt)
     try ovsvirt(["attach", vm, "--mac", "52:54:00:e2:e0:02", "--network", ovsvl2, "--portgroup", "vlan-120"] + libvirt)
     _ = try oracle(virsh, ["-c", uri, "start", vm])

@@ -36,16 +36,16 @@ import TestSupport
       let result = try ovsvirt(step)
       try #require(result.status == 0, "\(step): \(result.stderr)")
     }
-    let xml = """
-      <domain type='qemu'><name>\(vm)</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-      <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
-      <interface type='network'><mac address='52:54:00:ec:00:01'/><source network='\(net1)'/><virtualport type='openvswitch'/><model type='e1000'/></interface>
-      <interface type='network'><mac address='52:54:00:ec:00:02'/><source network='\(net2)' portgroup='vlan-120'/><virtualport type='openvswitch'/><model type='e1000'/></interface>
-      <interface type='network'><mac address='52:54:00:ec:00:03'/><source network='\(net3)'/><virtualport type='openvswitch'/><model type='e1000'/></interface>
-      </devices></domain>
-      """
-    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
-    _ = try oracle(virsh, ["-c", uri, "create", dir + "/vm.xml"])
+    try env.virsh(
+      "create",
+      xml: VMEnvironment.tinyVM(
+        vm,
+        interfaces: [net1, net2, net3].enumerated().map { index, network in
+          let portgroup = network == net2 ? " portgroup='vlan-120'" : ""
+          return
+            "<interface type='network'><mac address='52:54:00:ec:00:0\(index + 1)'/><source network='\(network)'\(portgroup)/>"
+            + "<virtualport type='openvswitch'/><model type='e1000'/></interface>"
+        }))
     let nics = try VirtXMLFacade.interfaces(try oracle(virsh, ["-c", uri, "dumpxml", vm]))
     let (tap1, tap2) = (try #require(nics[0].target), try #require(nics[1].target))
     let (id1, id2) = (try #require(nics[0].interfaceID), try #require(nics[1].interfaceID))

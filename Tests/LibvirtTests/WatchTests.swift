@@ -30,15 +30,14 @@ import TestSupport
       let result = try CLI.run(step, in: dir)
       try #require(result.status == 0, "\(step): \(result.stderr)")
     }
-    let xml = """
-      <domain type='qemu'><name>\(vm)</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
-      <os><type arch='x86_64' machine='pc'>hvm</type></os><devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
-      <interface type='network'><mac address='52:54:00:ed:00:01'/><source network='\(net)' portgroup='vlan-120'/><model type='e1000'/></interface>
-      <interface type='network'><mac address='52:54:00:ed:00:02'/><source network='\(net)' portgroup='trunk'/><model type='e1000'/></interface>
-      </devices></domain>
-      """
-    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
-    _ = try oracle(virsh, ["-c", uri, "create", dir + "/vm.xml"])
+    try env.virsh(
+      "create",
+      xml: VMEnvironment.tinyVM(
+        vm,
+        interfaces: ["vlan-120", "trunk"].enumerated().map { index, portgroup in
+          "<interface type='network'><mac address='52:54:00:ed:00:0\(index + 1)'/>"
+            + "<source network='\(net)' portgroup='\(portgroup)'/><model type='e1000'/></interface>"
+        }))
     let nics = try VirtXMLFacade.interfaces(try oracle(virsh, ["-c", uri, "dumpxml", vm]))
     let (tap1, tap2) = (try #require(nics[0].target), try #require(nics[1].target))
 

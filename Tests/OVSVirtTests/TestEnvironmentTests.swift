@@ -23,26 +23,14 @@ import TestSupport
         "datapath_type=netdev",
       ])
     defer { _ = try? run(vsctl, ["--db=\(remote)", "--timeout=20", "--if-exists", "del-br", bridge]) }
-    let xml = """
-      <domain type='qemu'>
-        <name>\(name)</name>
-        <memory unit='MiB'>64</memory>
-        <vcpu>1</vcpu>
-        <os><type arch='x86_64' machine='pc'>hvm</type></os>
-        <devices>
-          <emulator>/usr/bin/qemu-system-x86_64</emulator>
-          <interface type='bridge'>
-            <mac address='52:54:00:0e:00:01'/>
-            <source bridge='\(bridge)'/>
-            <vlan><tag id='140'/></vlan>
-            <virtualport type='openvswitch'/>
-            <model type='e1000'/>
-          </interface>
-        </devices>
-      </domain>
-      """
-    try xml.write(toFile: dir + "/vm.xml", atomically: true, encoding: .utf8)
-    try run(virsh, ["-c", uri, "create", dir + "/vm.xml"])
+    try env.virsh(
+      "create",
+      xml: VMEnvironment.tinyVM(
+        name,
+        interfaces: [
+          "<interface type='bridge'><mac address='52:54:00:0e:00:01'/><source bridge='\(bridge)'/>"
+            + "<vlan><tag id='140'/></vlan><virtualport type='openvswitch'/><model type='e1000'/></interface>"
+        ]))
     defer { _ = try? run(virsh, ["-c", uri, "destroy", name]) }
     let ports = try run(vsctl, ["--db=\(remote)", "list-ports", bridge]).split(separator: "\n").map(String.init)
     #expect(ports.count == 1)

@@ -35,6 +35,29 @@ public struct VMEnvironment {
   public func virsh(_ arguments: String...) throws -> String { try oracle(virsh, ["-c", uri] + arguments) }
   public func vsctl(_ arguments: String...) throws -> String { try oracle(vsctl, ["--db=\(db)"] + arguments) }
 
+  /// A tiny VM for QEMU's software emulation (64 MiB, no disk) with these `<interface>` elements.
+  public static func tinyVM(_ name: String, interfaces: [String]) -> String {
+    """
+    <domain type='qemu'>
+      <name>\(name)</name>
+      <memory unit='MiB'>64</memory>
+      <vcpu>1</vcpu>
+      <os><type arch='x86_64' machine='pc'>hvm</type></os>
+      <devices>
+        <emulator>/usr/bin/qemu-system-x86_64</emulator>
+        \(interfaces.joined(separator: "\n    "))
+      </devices>
+    </domain>
+    """
+  }
+
+  /// Writes `xml` to the scratch directory and runs `virsh COMMAND file` (define or create).
+  public func virsh(_ command: String, xml: String) throws {
+    let file = directory + "/\(UUID().uuidString).xml"
+    try xml.write(toFile: file, atomically: true, encoding: .utf8)
+    _ = try oracle(virsh, ["-c", uri, command, file])
+  }
+
   public func cleanUp() {
     try? FileManager.default.removeItem(atPath: directory)
   }
