@@ -231,7 +231,7 @@ public struct SwitchPlanner: Sendable {
 
   /// The internal Interface + Port pair named like a bridge, as ovs-vsctl's add-br makes for real and
   /// fake bridges alike; returns the Port's uuid-name.
-  func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder) -> String
+  public func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder) -> String
   {
     let interface = "iface_\(name.rawValue.identifierSafe)"
     let port = "port_\(name.rawValue.identifierSafe)"
@@ -249,7 +249,7 @@ public struct SwitchPlanner: Sendable {
   }
 
   /// Guards the name across all three tables, so a concurrent creation of the same name conflicts.
-  func guardNameRead(_ name: String, _ txn: inout TransactionBuilder) {
+  public func guardNameRead(_ name: String, _ txn: inout TransactionBuilder) {
     for table in ["Bridge", "Port", "Interface"] { _ = txn.rows(table, where: "name", equals: .string(name)) }
   }
 

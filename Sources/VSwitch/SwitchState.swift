@@ -10,6 +10,7 @@ public struct BridgeView: Sendable, Equatable {
   public var parent: String?
   public var vlan: Int?
   public var datapathType: String
+  public var rstpEnabled: Bool
   public var externalIDs: [String: String]
   public var isFake: Bool { parent != nil }
 }
@@ -106,7 +107,7 @@ public struct SwitchState: Sendable {
       bridges[name] = BridgeView(
         name: name, uuid: bridgeUUID, parent: nil, vlan: nil,
         datapathType: row["datapath_type"]?.scalar?.stringValue ?? "",
-        externalIDs: row["external_ids"]?.stringMap ?? [:])
+        rstpEnabled: row["rstp_enable"]?.scalar == .boolean(true), externalIDs: row["external_ids"]?.stringMap ?? [:])
       for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
         guard let port = portRows[portUUID], port["fake_bridge"]?.scalar == .boolean(true),
           let tag = port["tag"]?.scalar?.integerValue, let portName = port["name"]?.scalar?.stringValue
@@ -119,7 +120,7 @@ public struct SwitchState: Sendable {
       for (vlan, fakeName) in fakeByParentVLAN[bridgeUUID] ?? [:] {
         bridges[fakeName] = BridgeView(
           name: fakeName, uuid: bridgeUUID, parent: parentName, vlan: vlan,
-          datapathType: bridges[parentName]?.datapathType ?? "", externalIDs: [:])
+          datapathType: bridges[parentName]?.datapathType ?? "", rstpEnabled: false, externalIDs: [:])
       }
       for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
         guard let port = portRows[portUUID] else { continue }

@@ -132,3 +132,19 @@ extension XMLElement {
     return String(cString: content)
   }
 }
+
+extension XMLElement {
+  /// The element's text content (e.g. `<uuid>`'s value); setting it replaces the children.
+  public var text: String {
+    get {
+      guard let content = xmlNodeGetContent(node) else { return "" }
+      defer { ovsvirt_xml_free(content) }
+      return String(cString: content)
+    }
+    nonmutating set {
+      guard let escaped = xmlEncodeSpecialChars(tree.document, newValue) else { return }
+      defer { ovsvirt_xml_free(escaped) }
+      xmlNodeSetContent(node, escaped)
+    }
+  }
+}

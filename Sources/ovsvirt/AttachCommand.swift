@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Libvirt
+import OVSVirt
 import VirtXML
 
 struct AttachCommand: AsyncParsableCommand {
@@ -69,40 +70,16 @@ struct AttachCommand: AsyncParsableCommand {
     }
   }
 
-  /// The running NIC, sent in the interface's configuration form (type, network, portgroup; no
-  /// run-time `portid`/`bridge`), which libvirt accepts live. Moving a running NIC to another
-  /// network or portgroup is never asked of libvirt: some versions refuse, and libvirt 9.0 accepts
-  /// it but re-plugs the tap into OVS untagged (seen in EndToEndTests). The NIC keeps its source and
-  /// is retagged with the VLAN the new portgroup gives; the definition, changed before, applies at
-  /// the next start.
+  /// See `NICAttacher.liveUpdate`: a running NIC is retagged rather than moved between portgroups.
   func updateLive(_ vm: Domain, connection: Connection, target: InterfaceTarget) throws {
-    let liveXML = try vm.xml()
-    guard let current = try DomainInterface.all(inDomainXML: liveXML).first(where: { $0.mac == mac.lowercased() })
-    else {
-      return
-    }
-    let update: String
-    var note: String?
-    if case .network(let network, let portgroup) = target, let oldNetwork = current.sourceNetwork,
-      oldNetwork != network || current.portgroup != portgroup
-    {
-      let tags = try NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: portgroup)
-      let sameSource = try InterfacePatcher.patch(
-        domainXML: liveXML, select: .mac(mac), to: .network(oldNetwork, portgroup: current.portgroup))
-      update = try InterfacePatcher.retag(domainXML: sameSource.domainXML, select: .mac(mac), vlan: tags)
-      let vlanText = tags.map { $0.tags.map(String.init).joined(separator: ",") } ?? "none"
-      note =
-        "the definition of \(domain) now puts NIC \(mac) on \(network)\(portgroup.map { "/\($0)" } ?? ""); the running NIC keeps its port and was retagged to VLAN \(vlanText) until the VM restarts"
-    } else {
-      update = try InterfacePatcher.patch(domainXML: liveXML, select: .mac(mac), to: target).interfaceXML
-      note = "updated the running NIC \(mac) of \(domain)"
-    }
+    guard let update = try NICAttacher.liveUpdate(vm, connection: connection, mac: mac.lowercased(), target: target)
+    else { return }
     if dryRun {
-      print(update)
+      print(update.xml)
       return
     }
-    try vm.updateDevice(update, [.live])
-    if let note { FileHandle.standardError.write(Data("ovsvirt: \(note)\n".utf8)) }
+    try vm.updateDevice(update.xml, [.live])
+    FileHandle.standardError.write(Data("ovsvirt: \(update.note)\n".utf8))
   }
 
   func target() throws -> InterfaceTarget {

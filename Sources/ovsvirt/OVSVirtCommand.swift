@@ -12,7 +12,8 @@ struct OVSVirtCommand: AsyncParsableCommand {
     version: OVSVirtVersion.string,
     subcommands: [
       ShowCommand.self, BridgeCommand.self, PortCommand.self, TunnelCommand.self, NetCommand.self, AttachCommand.self,
-      DetachCommand.self, DomainCommand.self, ReconcileCommand.self, WatchCommand.self,
+      DetachCommand.self, DomainCommand.self, PlanCommand.self, ApplyCommand.self, ReconcileCommand.self,
+      WatchCommand.self,
       SandboxCommand.self,
     ]
   )

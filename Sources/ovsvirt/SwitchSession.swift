@@ -62,17 +62,7 @@ struct SwitchSession {
           return (count, sequence)
         }
         written = count
-        if let sequence, let replica = await client.replica {
-          let deadline = ContinuousClock.now + .milliseconds(Int64(options.timeout * 1000))
-          while !ConfigSequence.applied(sequence, in: replica.snapshot) {
-            guard ContinuousClock.now < deadline else {
-              throw fail(
-                "the change is in the database, but ovs-vswitchd has not applied it within \(options.timeout)s: is it running? (--no-wait does not wait)",
-                code: 2)
-            }
-            try await Task.sleep(for: .milliseconds(5))
-          }
-        }
+        try await waitApplied(sequence, client: client)
         if options.json { print("{\"operations\":\(count)}") }
       }
       await client.close()
@@ -80,6 +70,20 @@ struct SwitchSession {
     } catch {
       await client.close()
       throw translate(error)
+    }
+  }
+
+  /// Like ovs-vsctl: returns once ovs-vswitchd has applied configuration `sequence` (nil: no wait).
+  func waitApplied(_ sequence: Int64?, client: ReplicaClient) async throws {
+    guard let sequence, let replica = await client.replica else { return }
+    let deadline = ContinuousClock.now + .milliseconds(Int64(options.timeout * 1000))
+    while !ConfigSequence.applied(sequence, in: replica.snapshot) {
+      guard ContinuousClock.now < deadline else {
+        throw fail(
+          "the change is in the database, but ovs-vswitchd has not applied it within \(options.timeout)s: is it running? (--no-wait does not wait)",
+          code: 2)
+      }
+      try await Task.sleep(for: .milliseconds(5))
     }
   }
 

@@ -1,0 +1,416 @@
+import OVSDB
+import VSwitch
+
+/// Plans the OVS half of a spec as operations on one guarded transaction: creates what is missing,
+/// corrects what differs (VLANs, bridge membership, interface type/options/MTU, bond settings,
+/// RSTP, datapath type), removes mesh tunnels to hosts that left the cluster, and with `prune` the
+/// ovsvirt-owned objects the spec no longer names. Objects it did not create are adopted as they
+/// are and never pruned; VM ports are never pruned.
+public struct SwitchConverger: Sendable {
+  public var prune: Bool
+
+  public init(prune: Bool = false) { self.prune = prune }
+
+  /// The external_ids key naming the cluster host at the other end of a mesh tunnel.
+  public static let peerKey = "ovsvirt-peer"
+
+  public func plan(_ spec: HostSpec, in txn: inout TransactionBuilder) throws(SpecError) -> [PlannedChange] {
+    var run = Run(spec: spec, state: SwitchState(txn.snapshot), prune: prune)
+    run.plan(&txn)
+    guard run.problems.isEmpty else { throw SpecError(run.problems) }
+    return run.changes
+  }
+}
+
+/// One planning pass; collects changes and problems.
+private struct Run {
+  let spec: HostSpec
+  let state: SwitchState
+  let prune: Bool
+  let planner = SwitchPlanner()
+  var changes: [PlannedChange] = []
+  var problems: [SpecProblem] = []
+  static let owner = [SwitchTables.ownerKey: SwitchTables.ownerValue]
+
+  init(spec: HostSpec, state: SwitchState, prune: Bool) {
+    self.spec = spec
+    self.state = state
+    self.prune = prune
+  }
+
+  mutating func refuse(_ location: SpecLocation, _ subject: String, _ problem: String, fix: String) {
+    problems.append(SpecProblem(location: location, path: subject, problem: problem, fix: fix))
+  }
+
+  mutating func plan(_ txn: inout TransactionBuilder) {
+    guard let root = state.root else {
+      refuse(
+        SpecLocation(file: spec.file, line: 1, column: 1), "database", "has no Open_vSwitch row",
+        fix: "initialise it (ovs-ctl or ovsvirt sandbox do)")
+      return
+    }
+    var newBridges: [Atom] = []
+    for bridge in spec.bridges {
+      if let uuid = bridgeRow(bridge, &txn, newBridges: &newBridges) { _ = uuid }
+    }
+    if !newBridges.isEmpty {
+      txn.add(
+        .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .insert, .set(newBridges))]))
+    }
+    removeDeparted(&txn)
+    if prune { pruneOwned(root: root, &txn) }
+  }
+
+  // MARK: bridges
+
+  /// Plans one real bridge with its fake bridges and ports.
+  mutating func bridgeRow(_ bridge: HostSpec.Bridge, _ txn: inout TransactionBuilder, newBridges: inout [Atom])
+    -> RowUUID?
+  {
+    let name = bridge.name.rawValue
+    planner.guardNameRead(name, &txn)
+    let existing = state.bridges[name]
+    if let existing, existing.isFake {
+      refuse(
+        bridge.location, "bridge '\(name)'",
+        "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
+        fix: "delete it first (ovsvirt bridge del \(name)) or rename the bridge in the spec")
+      return nil
+    }
+    var portRefs: [Atom] = []
+    for fake in spec.fakeBridges where fake.parent == name { fakeBridge(fake, parent: existing, &txn, &portRefs) }
+    for port in spec.ports where spec.realBridge(of: port.bridge) == name {
+      self.port(port, bridge: existing, &txn, &portRefs)
+    }
+    if let existing {
+      var row: [String: Datum] = [:]
+      var details: [String] = []
+      if let wanted = bridge.datapathType, (existing.datapathType.isEmpty ? "system" : existing.datapathType) != wanted {
+        row["datapath_type"] = .scalar(.string(wanted))
+        details.append("datapath_type \(existing.datapathType) → \(wanted)")
+      }
+      if let rstp = bridge.rstp, existing.rstpEnabled != rstp {
+        row["rstp_enable"] = .scalar(.boolean(rstp))
+        details.append(rstp ? "enable RSTP" : "disable RSTP")
+      }
+      if !row.isEmpty {
+        _ = txn.row("Bridge", existing.uuid, columns: Array(row.keys).sorted())
+        txn.add(.update(table: "Bridge", where: [.uuid(existing.uuid)], row: row))
+        changes.append(PlannedChange(.change, "bridge \(name)", details.joined(separator: ", ")))
+      }
+      if !portRefs.isEmpty {
+        txn.add(
+          .mutate(
+            table: "Bridge", where: [.uuid(existing.uuid)], mutations: [Mutation("ports", .insert, .set(portRefs))]))
+      }
+      return existing.uuid
+    }
+    if let problem = nameTaken(name) {
+      refuse(bridge.location, "bridge '\(name)'", problem, fix: "delete it first or rename the bridge in the spec")
+      return nil
+    }
+    let own = planner.addInternalPort(bridge.name, portColumns: [:], in: &txn)
+    var row: [String: Datum] = [
+      "name": .scalar(.string(name)), "ports": .set([.namedUUID(own)] + portRefs), "external_ids": .map(Self.owner),
+    ]
+    var details: [String] = []
+    if let datapath = bridge.datapathType {
+      row["datapath_type"] = .scalar(.string(datapath))
+      details.append("datapath_type \(datapath)")
+    }
+    if bridge.rstp == true {
+      row["rstp_enable"] = .scalar(.boolean(true))
+      details.append("RSTP")
+    }
+    let uuidName = "br_\(name.identifier)"
+    txn.add(.insert(table: "Bridge", row: row, uuidName: uuidName))
+    newBridges.append(.namedUUID(uuidName))
+    changes.insert(PlannedChange(.add, "bridge \(name)", details.joined(separator: ", ")), at: 0)
+    return nil
+  }
+
+  mutating func fakeBridge(
+    _ fake: HostSpec.FakeBridge, parent: BridgeView?, _ txn: inout TransactionBuilder, _ refs: inout [Atom]
+  ) {
+    let name = fake.name.rawValue
+    planner.guardNameRead(name, &txn)
+    if let existing = state.bridges[name] {
+      if existing.parent != fake.parent || existing.vlan != fake.vlan.value {
+        let now = existing.parent.map { "a fake bridge on \($0) VLAN \(existing.vlan ?? 0)" } ?? "a real bridge"
+        refuse(
+          fake.location, "bridge '\(name)'", "exists as \(now), not on \(fake.parent) VLAN \(fake.vlan)",
+          fix: "delete it first (ovsvirt bridge del \(name)), then apply again")
+      }
+      return
+    }
+    if let parent, let other = state.bridges.values.first(where: { $0.parent == parent.name && $0.vlan == fake.vlan.value }) {
+      refuse(
+        fake.location, "bridge '\(name)'", "'\(other.name)' is already the fake bridge for VLAN \(fake.vlan) on \(parent.name)",
+        fix: "name it '\(other.name)' in the spec, or delete '\(other.name)'")
+      return
+    }
+    if let problem = nameTaken(name) {
+      refuse(fake.location, "bridge '\(name)'", problem, fix: "delete it first or rename the fake bridge in the spec")
+      return
+    }
+    let port = planner.addInternalPort(
+      fake.name, portColumns: ["fake_bridge": true, "tag": .scalar(.integer(Int64(fake.vlan.value)))], in: &txn)
+    refs.append(.namedUUID(port))
+    changes.append(PlannedChange(.add, "fake bridge \(name)", "on \(fake.parent) VLAN \(fake.vlan)"))
+  }
+
+  func nameTaken(_ name: String) -> String? {
+    if let port = state.ports[name] { return "the name is taken by a port on bridge '\(port.bridge)'" }
+    if state.interfaces[name] != nil { return "the name is taken by an interface" }
+    return nil
+  }
+
+  // MARK: ports
+
+  mutating func port(_ port: HostSpec.Port, bridge: BridgeView?, _ txn: inout TransactionBuilder, _ refs: inout [Atom]) {
+    let name = port.name.rawValue
+    planner.guardNameRead(name, &txn)
+    for interface in port.interfaces where interface.name != port.name {
+      planner.guardNameRead(interface.name.rawValue, &txn)
+    }
+    guard let existing = state.ports[name] else {
+      addPort(port, &txn, &refs)
+      return
+    }
+    if existing.fakeBridge || state.bridges[name]?.isFake == false {
+      refuse(
+        port.location, "port '\(name)'", "exists as a bridge", fix: "delete that bridge first or rename the port")
+      return
+    }
+    let subject = "\(port.kind) \(name)"
+    _ = txn.row("Port", existing.uuid, columns: ["tag", "trunks", "vlan_mode", "bond_mode", "lacp", "interfaces"])
+    if existing.bridgeUUID != bridge?.uuid {
+      txn.add(
+        .mutate(
+          table: "Bridge", where: [.uuid(existing.bridgeUUID)],
+          mutations: [Mutation("ports", .delete, .scalar(.uuid(existing.uuid)))]))
+      refs.append(.uuid(existing.uuid))
+      changes.append(PlannedChange(.change, subject, "move from \(existing.bridge) to \(port.bridge)"))
+    }
+    var row: [String: Datum] = [:]
+    var details: [String] = []
+    let current = VLANSettings(
+      mode: existing.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: existing.tag.flatMap { try? VLANID($0) },
+      trunks: existing.trunks.compactMap { try? VLANID($0) })
+    if current != port.vlan {
+      row.merge(port.vlan.columns) { _, new in new }
+      details.append("\(current.summaryText) → \(port.vlan.summaryText)")
+    }
+    if let mode = port.bondMode, existing.bondMode != mode {
+      row["bond_mode"] = .scalar(.string(mode))
+      details.append("bond_mode \(mode)")
+    }
+    if let lacp = port.lacp, existing.lacp != lacp {
+      row["lacp"] = .scalar(.string(lacp))
+      details.append("lacp \(lacp)")
+    }
+    if !row.isEmpty {
+      txn.add(.update(table: "Port", where: [.uuid(existing.uuid)], row: row))
+      changes.append(PlannedChange(.change, subject, details.joined(separator: ", ")))
+    }
+    interfaces(of: port, existing: existing, &txn)
+  }
+
+  /// Makes the port's Interface rows match the spec: adds and removes bond members, corrects type,
+  /// options and MTU in place.
+  mutating func interfaces(of port: HostSpec.Port, existing: PortView, _ txn: inout TransactionBuilder) {
+    let present = existing.interfaces.compactMap { state.interfacesByUUID[$0] }
+    var added: [Atom] = []
+    for (i, interface) in port.interfaces.enumerated() {
+      let name = interface.name.rawValue
+      guard let view = present.first(where: { $0.name == name }) else {
+        if state.interfaces[name] != nil {
+          refuse(
+            port.location, "interface '\(name)'", "belongs to another port",
+            fix: "delete that port first or rename the interface in the spec")
+          continue
+        }
+        let uuidName = "iface_\(port.name.rawValue.identifier)_\(i)"
+        var row = interface.columns
+        row["external_ids"] = .map(Self.owner)
+        txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
+        added.append(.namedUUID(uuidName))
+        changes.append(PlannedChange(.add, "interface \(name)", "in \(port.kind) \(port.name)"))
+        continue
+      }
+      var row: [String: Datum] = [:]
+      var details: [String] = []
+      if view.type != interface.kind.rawValue && !(view.type == "system" && interface.kind == .system) {
+        row["type"] = .scalar(.string(interface.kind.rawValue))
+        details.append("type \(view.type.isEmpty ? "system" : view.type) → \(interface.kind.label)")
+      }
+      if view.options != interface.options {
+        row["options"] = .map(interface.options)
+        details.append("options \(interface.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+      }
+      if let mtu = interface.mtuRequest, view.mtuRequest != mtu {
+        row["mtu_request"] = .scalar(.integer(Int64(mtu)))
+        details.append("mtu_request \(mtu)")
+      }
+      if !row.isEmpty {
+        _ = txn.row("Interface", view.uuid, columns: Array(row.keys).sorted())
+        txn.add(.update(table: "Interface", where: [.uuid(view.uuid)], row: row))
+        changes.append(PlannedChange(.change, "interface \(name)", details.joined(separator: ", ")))
+      }
+    }
+    let wanted = Set(port.interfaces.map(\.name.rawValue))
+    let dropped = present.filter { !wanted.contains($0.name) }
+    var mutations: [Mutation] = []
+    if !added.isEmpty { mutations.append(Mutation("interfaces", .insert, .set(added))) }
+    if !dropped.isEmpty {
+      mutations.append(Mutation("interfaces", .delete, .set(dropped.map { .uuid($0.uuid) })))
+      for view in dropped { changes.append(PlannedChange(.remove, "interface \(view.name)", "from \(port.name)")) }
+    }
+    if !mutations.isEmpty { txn.add(.mutate(table: "Port", where: [.uuid(existing.uuid)], mutations: mutations)) }
+  }
+
+  mutating func addPort(_ port: HostSpec.Port, _ txn: inout TransactionBuilder, _ refs: inout [Atom]) {
+    let name = port.name.rawValue
+    if state.interfaces[name] != nil || port.interfaces.contains(where: { state.interfaces[$0.name.rawValue] != nil }) {
+      refuse(
+        port.location, "\(port.kind) '\(name)'", "an interface of that name already belongs to another port",
+        fix: "delete that port first or rename it in the spec")
+      return
+    }
+    var members: [Atom] = []
+    for (i, interface) in port.interfaces.enumerated() {
+      let uuidName = "iface_\(name.identifier)_\(i)"
+      var row = interface.columns
+      row["external_ids"] = .map(Self.owner)
+      txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
+      members.append(.namedUUID(uuidName))
+    }
+    var row = port.vlan.columns
+    row["name"] = .scalar(.string(name))
+    row["interfaces"] = .set(members)
+    var ids = Self.owner
+    if let peer = port.meshPeer { ids[SwitchConverger.peerKey] = peer }
+    row["external_ids"] = .map(ids)
+    if let mode = port.bondMode { row["bond_mode"] = .scalar(.string(mode)) }
+    if let lacp = port.lacp { row["lacp"] = .scalar(.string(lacp)) }
+    let uuidName = "port_\(name.identifier)"
+    txn.add(.insert(table: "Port", row: row, uuidName: uuidName))
+    refs.append(.namedUUID(uuidName))
+    changes.append(PlannedChange(.add, "\(port.kind) \(name)", port.addDetail))
+  }
+
+  // MARK: removal
+
+  /// Mesh tunnels (marked with the peer) that the spec no longer derives: their host left.
+  mutating func removeDeparted(_ txn: inout TransactionBuilder) {
+    let declared = spec.declaredNames
+    for port in state.ports.values.sorted(by: { $0.name < $1.name }) {
+      guard let peer = port.externalIDs[SwitchConverger.peerKey], !declared.contains(port.name) else { continue }
+      remove(port, &txn)
+      changes.append(PlannedChange(.remove, "tunnel \(port.name)", "host \(peer) is no longer in the cluster"))
+    }
+  }
+
+  /// With --prune: ovsvirt-owned bridges, fake bridges and ports the spec no longer names. Bridges
+  /// or fake bridges that still carry VM ports are refused, not removed.
+  mutating func pruneOwned(root: RowUUID, _ txn: inout TransactionBuilder) {
+    let declared = spec.declaredNames
+    let owned: ([String: String]) -> Bool = { $0[SwitchTables.ownerKey] == SwitchTables.ownerValue }
+    let here = SpecLocation(file: spec.file, line: 1, column: 1)
+    var doomedBridges: Set<RowUUID> = []
+    for bridge in state.bridges.values.sorted(by: { $0.name < $1.name }) where !bridge.isFake {
+      guard owned(bridge.externalIDs), !declared.contains(bridge.name) else { continue }
+      let vms = state.ports.values.filter { $0.bridgeUUID == bridge.uuid && isVMPort($0) }.map(\.name).sorted()
+      guard vms.isEmpty else {
+        refuse(
+          here, "bridge '\(bridge.name)'", "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
+          fix: "move those VMs' NICs elsewhere first, or keep the bridge in the spec")
+        continue
+      }
+      _ = txn.row("Bridge", bridge.uuid, columns: ["ports"])
+      txn.add(
+        .mutate(
+          table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
+      doomedBridges.insert(bridge.uuid)
+      changes.append(PlannedChange(.remove, "bridge \(bridge.name)", "ovsvirt-owned, not in the spec"))
+    }
+    for port in state.ports.values.sorted(by: { $0.name < $1.name }) {
+      guard owned(port.externalIDs), !declared.contains(port.name), !doomedBridges.contains(port.bridgeUUID),
+        port.externalIDs[SwitchConverger.peerKey] == nil, !isVMPort(port),
+        state.bridges[port.name]?.isFake != false  // a real bridge's own port goes with the bridge
+      else { continue }
+      if port.fakeBridge {
+        let vms = state.ports.values.filter { $0.bridge == port.name && isVMPort($0) }.map(\.name).sorted()
+        guard vms.isEmpty else {
+          refuse(
+            here, "fake bridge '\(port.name)'", "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
+            fix: "move those VMs' NICs elsewhere first, or keep the fake bridge in the spec")
+          continue
+        }
+      }
+      remove(port, &txn)
+      changes.append(
+        PlannedChange(.remove, "\(port.fakeBridge ? "fake bridge" : "port") \(port.name)", "ovsvirt-owned, not in the spec"))
+    }
+  }
+
+  mutating func remove(_ port: PortView, _ txn: inout TransactionBuilder) {
+    _ = txn.row("Port", port.uuid, columns: ["name"])
+    txn.add(
+      .mutate(
+        table: "Bridge", where: [.uuid(port.bridgeUUID)], mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+  }
+
+  /// A port libvirt plugged for a VM (it carries the VM's identifiers).
+  func isVMPort(_ port: PortView) -> Bool {
+    port.interfaces.contains { uuid in
+      let ids = state.interfacesByUUID[uuid]?.externalIDs ?? [:]
+      return ids["vm-id"] != nil || ids["attached-mac"] != nil
+    }
+  }
+}
+
+extension HostSpec.Port {
+  /// "tunnel", "bond" or "port", for messages.
+  var kind: String {
+    if interfaces.count > 1 { return "bond" }
+    return interfaces.first?.kind.isTunnel == true ? "tunnel" : "port"
+  }
+
+  var addDetail: String {
+    var parts = ["on \(bridge)"]
+    if let interface = interfaces.first, interface.kind.isTunnel {
+      parts.append(interface.kind.rawValue)
+      if let remote = interface.options["remote_ip"] { parts.append("to \(remote)") }
+      if let key = interface.options["key"] { parts.append("key \(key)") }
+      if let peer = meshPeer { parts.append("(host \(peer))") }
+    } else {
+      if interfaces.count > 1 { parts.append("members \(interfaces.map(\.name.rawValue).joined(separator: ","))") }
+      if let kind = interfaces.first?.kind, kind != .system, interfaces.count == 1 { parts.append(kind.label) }
+      parts.append(vlan.summaryText)
+    }
+    return parts.joined(separator: " ")
+  }
+}
+
+extension InterfaceSpec.Kind {
+  var label: String { self == .system ? "system" : rawValue }
+}
+
+extension VLANSettings {
+  /// "access 120", "trunks 120,130", "native-untagged 120 + trunks 130", "untagged".
+  var summaryText: String {
+    var parts: [String] = []
+    if let mode { parts.append("vlan_mode=\(mode.rawValue)") }
+    if let tag { parts.append("tag=\(tag)") }
+    if !trunks.isEmpty { parts.append("trunks=\(trunks.map(\.description).joined(separator: ","))") }
+    return parts.isEmpty ? "untagged" : parts.joined(separator: " ")
+  }
+}
+
+extension String {
+  /// OVSDB uuid-names must be identifiers.
+  var identifier: String {
+    String(unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
+  }
+}

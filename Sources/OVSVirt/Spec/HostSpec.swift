@@ -1,0 +1,70 @@
+import VSwitch
+import VirtXML
+
+/// What one host should look like, from a spec file: its OVS bridges, fake VLAN bridges, ports and
+/// tunnels (cluster mesh already derived for this host), its libvirt networks, and VM NIC
+/// attachments. Everything in it has been validated; each object knows where it was written.
+public struct HostSpec: Sendable {
+  public struct Bridge: Sendable, Equatable {
+    public var name: InterfaceName
+    public var datapathType: String?
+    /// nil leaves rstp_enable as it is.
+    public var rstp: Bool?
+    public var location: SpecLocation
+  }
+
+  public struct FakeBridge: Sendable, Equatable {
+    public var name: InterfaceName
+    public var parent: String
+    public var vlan: VLANID
+    public var location: SpecLocation
+  }
+
+  /// A port (system, internal, patch, bond or tunnel) on a bridge as the user names it.
+  public struct Port: Sendable, Equatable {
+    public var name: InterfaceName
+    public var bridge: String
+    public var vlan: VLANSettings
+    public var interfaces: [InterfaceSpec]
+    public var bondMode: String?
+    public var lacp: String?
+    /// For a tunnel of the cluster mesh: the host at the other end (external_ids:ovsvirt-peer).
+    public var meshPeer: String?
+    public var location: SpecLocation
+  }
+
+  public struct Network: Sendable, Equatable {
+    public var definition: NetworkDefinition
+    public var autostart: Bool
+    public var location: SpecLocation
+  }
+
+  /// One VM NIC, by domain and MAC, and where it joins.
+  public struct Attachment: Sendable, Equatable {
+    public var domain: String
+    public var mac: String
+    public var target: InterfaceTarget
+    public var location: SpecLocation
+  }
+
+  public var file: String
+  /// The cluster host this spec was resolved for, if the file has a cluster.
+  public var host: String?
+  public var bridges: [Bridge] = []
+  public var fakeBridges: [FakeBridge] = []
+  public var ports: [Port] = []
+  public var networks: [Network] = []
+  public var attachments: [Attachment] = []
+  /// Decisions the spec implies that a reader should know about (e.g. RSTP for a mesh).
+  public var notes: [String] = []
+
+  /// The real bridge that holds ports of `bridge` (itself, or a fake bridge's parent).
+  public func realBridge(of bridge: String) -> String {
+    fakeBridges.first { $0.name.rawValue == bridge }?.parent ?? bridge
+  }
+
+  /// Every OVS name the spec declares: bridges, fake bridges and ports.
+  public var declaredNames: Set<String> {
+    Set(bridges.map(\.name.rawValue) + fakeBridges.map(\.name.rawValue) + ports.map(\.name.rawValue))
+  }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import VSwitch
+
+extension SpecBuilder {
+  /// `cluster:` — every host's underlay address; this host gets a tunnel to each peer (full mesh)
+  /// or, in a star, the hub to every spoke and each spoke to the hub. Tunnel names derive from the
+  /// peer's name only, so every host computes the same names on every run.
+  mutating func cluster(_ node: SpecNode, host: String?, into spec: inout HostSpec) {
+    guard
+      let f = reader.fields(
+        node, keys: ["bridge", "type", "key", "dst_port", "topology", "hub", "hosts"], required: ["bridge", "hosts"])
+    else { return }
+    let kind = InterfaceSpec.Kind(rawValue: reader.choice(f["type"], ["vxlan", "geneve", "gre"]) ?? "vxlan") ?? .vxlan
+    let key = f["key"].flatMap { reader.string($0) }
+    let dstPort = reader.int(f["dst_port"])
+    let topology = reader.choice(f["topology"], ["mesh", "star"]) ?? "mesh"
+    var hosts: [(name: String, ip: String, node: SpecNode)] = []
+    for entry in reader.list(f["hosts"]) {
+      guard let h = reader.fields(entry, keys: ["name", "ip"], required: ["name", "ip"]),
+        let name = reader.string(h["name"]), let ip = reader.string(h["ip"])
+      else { continue }
+      if let other = hosts.first(where: { $0.name == name }) {
+        reader.report(entry, "host '\(name)' is listed twice (also at line \(other.node.location.line))", fix: "keep one")
+        continue
+      }
+      if let other = hosts.first(where: { $0.ip == ip }) {
+        reader.report(
+          entry, "host '\(name)' has the same ip as '\(other.name)' (\(ip))", fix: "give each host its own underlay address")
+        continue
+      }
+      do {
+        try TunnelOptions(remoteIP: ip).validate(port: name, kind: kind)
+      } catch {
+        reader.report(h["ip"] ?? entry, "host '\(name)': ip '\(ip)' is not an IPv4 or IPv6 address", fix: error.fix)
+        continue
+      }
+      hosts.append((name, ip, entry))
+    }
+    guard let bridgeName = reader.string(f["bridge"]) else { return }
+    guard let bridgeIndex = spec.bridges.firstIndex(where: { $0.name.rawValue == bridgeName }) else {
+      reader.report(
+        f["bridge"] ?? node, "'\(bridgeName)' is not a (real) bridge of this spec",
+        fix: "add `- name: \(bridgeName)` under bridges:")
+      return
+    }
+    let hub = reader.string(f["hub"])
+    if topology == "star" {
+      guard let hub, hosts.contains(where: { $0.name == hub }) else {
+        reader.report(
+          f["hub"] ?? node, hub.map { "hub '\($0)' is not one of the hosts" } ?? "a star needs 'hub'",
+          fix: "set `hub:` to one of: \(hosts.map(\.name).joined(separator: ", "))")
+        return
+      }
+    } else if hub != nil, let hubNode = f["hub"] {
+      reader.report(hubNode, "'hub' only applies to `topology: star`", fix: "drop it, or add `topology: star`")
+    }
+    let me = host ?? Self.shortHostname()
+    guard let mine = hosts.first(where: { $0.name == me }) else {
+      reader.report(
+        f["hosts"] ?? node, "this host '\(me)' is not in cluster.hosts",
+        fix: "pass --host NAME with one of: \(hosts.map(\.name).joined(separator: ", "))")
+      return
+    }
+    spec.host = me
+    selfAddress = mine.ip
+    let peers = hosts.filter { peer in
+      guard peer.name != me else { return false }
+      return topology == "mesh" || me == hub || peer.name == hub
+    }
+    for peer in peers {
+      let name: InterfaceName
+      do {
+        name = try Self.tunnelName(kind: kind, peer: peer.name)
+      } catch {
+        reader.report(peer.node, error.problem, fix: error.fix)
+        continue
+      }
+      let options = TunnelOptions(remoteIP: peer.ip, key: key, dstPort: dstPort)
+      guard check(options, kind: kind, at: node, name: name.rawValue) else { return }
+      declare(name.rawValue, at: peer.node)
+      spec.ports.append(
+        HostSpec.Port(
+          name: name, bridge: bridgeName, vlan: .untagged,
+          interfaces: [InterfaceSpec(name: name, kind: kind, options: options.options)], meshPeer: peer.name,
+          location: peer.node.location))
+    }
+    if topology == "mesh" && hosts.count >= 3 {
+      if spec.bridges[bridgeIndex].rstp == false {
+        reader.report(
+          at: spec.bridges[bridgeIndex].location, path: "bridges",
+          "bridge '\(bridgeName)': a full mesh of \(hosts.count) hosts on a MAC-learning bridge loops broadcasts without RSTP",
+          fix: "remove `rstp: false`, or use `topology: star` in cluster:")
+      } else {
+        spec.bridges[bridgeIndex].rstp = true
+        spec.notes.append(
+          "RSTP enabled on \(bridgeName): the \(kind.rawValue) full mesh joins \(hosts.count) hosts, which loops broadcasts on a MAC-learning bridge without a spanning tree"
+        )
+      }
+    } else if topology == "star", let hub {
+      spec.notes.append(
+        "star topology on \(bridgeName): hub \(hub)\(me == hub ? " (this host)" : ""); spokes reach each other through it")
+    }
+  }
+
+  /// `vx-PEER` (gnv-, gre-) when that is a valid interface name, else the prefix and a stable hash
+  /// of the peer's name, so long host names still give ≤ 15-byte names.
+  static func tunnelName(kind: InterfaceSpec.Kind, peer: String) throws(ValidationError) -> InterfaceName {
+    let prefix = kind == .geneve ? "gnv-" : kind == .gre ? "gre-" : "vx-"
+    if let plain = try? InterfaceName(prefix + peer) { return plain }
+    var hash: UInt32 = 2_166_136_261
+    for byte in peer.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+    let hex = String(hash, radix: 16)
+    return try InterfaceName(prefix + String(repeating: "0", count: 8 - hex.count) + hex)
+  }
+
+  static func shortHostname() -> String {
+    let full = ProcessInfo.processInfo.hostName
+    return String(full.split(separator: ".").first ?? Substring(full))
+  }
+}

@@ -1,0 +1,318 @@
+import Foundation
+import VSwitch
+import VirtXML
+import Yams
+
+/// Reads a spec file (YAML) into a validated `HostSpec`, reporting every problem with file:line.
+public enum SpecLoader {
+  /// Loads `path`; `host` picks this machine in a cluster spec (default: the short hostname).
+  public static func load(path: String, host: String? = nil) throws(SpecError) -> HostSpec {
+    let location = SpecLocation(file: path, line: 1, column: 1)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw SpecError([
+        SpecProblem(location: location, path: "", problem: "cannot read the file", fix: "check the path and permissions")
+      ])
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw SpecError([SpecProblem(location: location, path: "", problem: "is not UTF-8 text", fix: "save it as UTF-8")])
+    }
+    return try parse(text, file: path, host: host)
+  }
+
+  public static func parse(_ text: String, file: String, host: String? = nil) throws(SpecError) -> HostSpec {
+    let root: Node?
+    do {
+      root = try Yams.compose(yaml: text)
+    } catch {
+      throw SpecError([syntaxProblem(error, file: file)])
+    }
+    let reader = SpecReader()
+    var spec = HostSpec(file: file)
+    if let root {
+      var builder = SpecBuilder(reader: reader, file: file)
+      builder.build(SpecNode(root, path: "", file: file), host: host, into: &spec)
+    }
+    guard reader.problems.isEmpty else { throw SpecError(reader.problems) }
+    return spec
+  }
+
+  static func syntaxProblem(_ error: any Error, file: String) -> SpecProblem {
+    let fix = "fix the YAML syntax (indent with spaces, `key: value`, `- item`)"
+    switch error {
+    case YamlError.scanner(let context, let problem, let mark, _), YamlError.parser(let context, let problem, let mark, _),
+      YamlError.composer(let context, let problem, let mark, _):
+      let detail = context.map { "\($0.text), " } ?? ""
+      return SpecProblem(
+        location: SpecLocation(file: file, line: mark.line, column: mark.column), path: "",
+        problem: "YAML syntax error: \(detail)\(problem)", fix: fix)
+    default:
+      return SpecProblem(
+        location: SpecLocation(file: file, line: 1, column: 1), path: "", problem: "YAML error: \(error)", fix: fix)
+    }
+  }
+}
+
+/// Walks the YAML tree section by section; every check reports through the reader.
+struct SpecBuilder {
+  let reader: SpecReader
+  let file: String
+  /// Every OVS name declared so far (bridges, ports, interfaces), for duplicates.
+  var names: [String: SpecLocation] = [:]
+
+  init(reader: SpecReader, file: String) {
+    self.reader = reader
+    self.file = file
+  }
+
+  mutating func build(_ root: SpecNode, host: String?, into spec: inout HostSpec) {
+    guard let top = reader.fields(root, keys: ["bridges", "networks", "domains", "cluster"]) else { return }
+    for node in reader.list(top["bridges"]) { bridge(node, into: &spec) }
+    for fake in spec.fakeBridges {
+      guard let parent = spec.bridges.first(where: { $0.name.rawValue == fake.parent }) else {
+        let isFake = spec.fakeBridges.contains { $0.name.rawValue == fake.parent }
+        reader.report(
+          at: fake.location, path: "bridges", "fake bridge '\(fake.name)': parent '\(fake.parent)' is "
+            + (isFake ? "itself a fake bridge" : "not a bridge of this spec"),
+          fix: isFake ? "use that fake bridge's parent" : "add `- name: \(fake.parent)` under bridges:")
+        continue
+      }
+      _ = parent
+      if let other = spec.fakeBridges.first(where: {
+        $0.parent == fake.parent && $0.vlan == fake.vlan && $0.name != fake.name
+      }), other.location.line < fake.location.line {
+        reader.report(
+          at: fake.location, path: "bridges",
+          "fake bridge '\(fake.name)': VLAN \(fake.vlan) on \(fake.parent) is already fake bridge '\(other.name)' (line \(other.location.line))",
+          fix: "one fake bridge per VLAN and parent")
+      }
+    }
+    if let node = top["cluster"] { cluster(node, host: host, into: &spec) }
+    for port in spec.ports where port.interfaces.first?.kind.isTunnel == true {
+      checkNotToSelf(port, spec: spec)
+    }
+    for node in reader.list(top["networks"]) { network(node, into: &spec) }
+    for node in reader.list(top["domains"]) { domain(node, into: &spec) }
+  }
+
+  // MARK: bridges and ports
+
+  mutating func bridge(_ node: SpecNode, into spec: inout HostSpec) {
+    guard
+      let f = reader.fields(
+        node, keys: ["name", "datapath_type", "rstp", "parent", "vlan", "ports", "tunnels"], required: ["name"])
+    else { return }
+    guard let name = interfaceName(f["name"], role: "bridge") else { return }
+    declare(name.rawValue, at: node)
+    if f["parent"] != nil || f["vlan"] != nil {
+      for key in ["datapath_type", "rstp", "tunnels"] where f[key] != nil {
+        reader.report(
+          f.values[key] ?? node, "a fake bridge takes no '\(key)'", fix: "set it on the parent bridge instead")
+      }
+      guard let parentNode = f["parent"], let parent = reader.string(parentNode) else {
+        reader.report(node, "a fake bridge needs 'parent' with its 'vlan'", fix: "add `parent: BRIDGE`")
+        return
+      }
+      guard let vlanNode = f["vlan"] else {
+        reader.report(node, "fake bridge '\(name)' needs 'vlan'", fix: "add `vlan: N` (1–4094)")
+        return
+      }
+      guard let vlan = vlanID(vlanNode), (1...4094).contains(vlan.value) else {
+        if let value = reader.int(vlanNode) {
+          reader.report(vlanNode, "VLAN \(value) cannot carry a fake bridge", fix: "use a VLAN from 1 to 4094")
+        }
+        return
+      }
+      spec.fakeBridges.append(HostSpec.FakeBridge(name: name, parent: parent, vlan: vlan, location: node.location))
+      for port in reader.list(f["ports"]) { self.port(port, bridge: name.rawValue, fakeVLAN: vlan, into: &spec) }
+      return
+    }
+    let datapath = reader.choice(f["datapath_type"], ["system", "netdev"])
+    spec.bridges.append(
+      HostSpec.Bridge(name: name, datapathType: datapath, rstp: reader.bool(f["rstp"]), location: node.location))
+    for port in reader.list(f["ports"]) { self.port(port, bridge: name.rawValue, fakeVLAN: nil, into: &spec) }
+    for tunnel in reader.list(f["tunnels"]) { self.tunnel(tunnel, bridge: name.rawValue, into: &spec) }
+  }
+
+  mutating func port(_ node: SpecNode, bridge: String, fakeVLAN: VLANID?, into spec: inout HostSpec) {
+    guard
+      let f = reader.fields(
+        node,
+        keys: ["name", "type", "access", "trunks", "native", "vlan_mode", "bond", "bond_mode", "lacp", "mtu", "peer"],
+        required: ["name"])
+    else { return }
+    guard let name = interfaceName(f["name"], role: "port") else { return }
+    let kind = reader.choice(f["type"], ["system", "internal", "patch"]) ?? "system"
+    var vlan = vlanSettings(f, port: name.rawValue)
+    if let fakeVLAN {
+      if vlan != .untagged {
+        reader.report(
+          node, "port '\(name)' is on fake bridge '\(bridge)', which gives it VLAN \(fakeVLAN)",
+          fix: "drop access/trunks/native/vlan_mode, or put the port on the parent bridge")
+      }
+      vlan = VLANSettings(tag: fakeVLAN)
+    }
+    let mtu = reader.int(f["mtu"])
+    if let mtu, !(68...65535).contains(mtu), let mtuNode = f["mtu"] {
+      reader.report(mtuNode, "MTU \(mtu) is out of range", fix: "use 68–65535 (9000 for jumbo frames)")
+    }
+    let peer = reader.string(f["peer"])
+    var interfaces: [InterfaceSpec] = []
+    let members = reader.list(f["bond"])
+    if !members.isEmpty {
+      if kind != "system" {
+        reader.report(node, "a bond's members are system interfaces; type \(kind) does not apply", fix: "drop 'type'")
+      }
+      if members.count < 2, let bondNode = f["bond"] {
+        reader.report(bondNode, "a bond needs at least two members", fix: "list two or more NICs, or drop 'bond'")
+      }
+      for member in members {
+        guard let memberName = interfaceName(member, role: "bond member") else { continue }
+        interfaces.append(InterfaceSpec(name: memberName, mtuRequest: mtu))
+      }
+    } else {
+      for key in ["bond_mode", "lacp"] where f[key] != nil {
+        reader.report(f.values[key] ?? node, "'\(key)' applies to bonds only", fix: "add `bond: [NIC1, NIC2]` or drop it")
+      }
+      var options: [String: String] = [:]
+      if kind == "patch" {
+        if let peer { options["peer"] = peer } else {
+          reader.report(node, "patch port '\(name)' needs 'peer'", fix: "add `peer: PORT` (the patch port on the other bridge)")
+        }
+      }
+      let interfaceKind: InterfaceSpec.Kind = kind == "internal" ? .internal : kind == "patch" ? .patch : .system
+      interfaces.append(InterfaceSpec(name: name, kind: interfaceKind, options: options, mtuRequest: mtu))
+    }
+    if peer != nil && kind != "patch", let peerNode = f["peer"] {
+      reader.report(peerNode, "'peer' is for patch ports", fix: "add `type: patch` or drop 'peer'")
+    }
+    let bondMode = reader.choice(f["bond_mode"], ["active-backup", "balance-slb", "balance-tcp"])
+    let lacp = reader.choice(f["lacp"], ["active", "passive", "off"])
+    declare(name.rawValue, at: node)
+    for interface in interfaces where interface.name != name { declare(interface.name.rawValue, at: node) }
+    spec.ports.append(
+      HostSpec.Port(
+        name: name, bridge: bridge, vlan: vlan, interfaces: interfaces, bondMode: bondMode, lacp: lacp, meshPeer: nil,
+        location: node.location))
+  }
+
+  mutating func tunnel(_ node: SpecNode, bridge: String, into spec: inout HostSpec) {
+    guard
+      let f = reader.fields(
+        node, keys: ["name", "type", "remote_ip", "local_ip", "key", "dst_port", "mtu"], required: ["name", "remote_ip"])
+    else { return }
+    guard let name = interfaceName(f["name"], role: "tunnel"), let remote = reader.string(f["remote_ip"]) else { return }
+    let kind = InterfaceSpec.Kind(rawValue: reader.choice(f["type"], ["vxlan", "geneve", "gre"]) ?? "vxlan") ?? .vxlan
+    let key = f["key"].flatMap { reader.string($0) }
+    let options = TunnelOptions(
+      remoteIP: remote, localIP: reader.string(f["local_ip"]), key: key, dstPort: reader.int(f["dst_port"]))
+    guard check(options, kind: kind, at: node, name: name.rawValue) else { return }
+    let mtu = reader.int(f["mtu"])
+    declare(name.rawValue, at: node)
+    spec.ports.append(
+      HostSpec.Port(
+        name: name, bridge: bridge, vlan: .untagged,
+        interfaces: [InterfaceSpec(name: name, kind: kind, options: options.options, mtuRequest: mtu)], meshPeer: nil,
+        location: node.location))
+  }
+
+  func check(_ options: TunnelOptions, kind: InterfaceSpec.Kind, at node: SpecNode, name: String) -> Bool {
+    do {
+      try options.validate(port: name, kind: kind)
+    } catch {
+      reader.report(node, "\(error.subject): \(error.problem)", fix: error.fix)
+      return false
+    }
+    if options.remoteIP == options.localIP {
+      reader.report(node, "tunnel '\(name)' goes to itself (remote_ip = local_ip)", fix: "use the other host's address")
+      return false
+    }
+    return true
+  }
+
+  func checkNotToSelf(_ port: HostSpec.Port, spec: HostSpec) {
+    guard port.meshPeer == nil, let remote = port.interfaces.first?.options["remote_ip"] else { return }
+    let loopback = remote.hasPrefix("127.") || remote == "::1"
+    if loopback || remote == selfAddress {
+      reader.report(
+        at: port.location, path: "bridges",
+        "tunnel '\(port.name)' goes to this host itself (\(remote)\(loopback ? ", a loopback address" : ""))",
+        fix: "point remote_ip at another host's underlay address")
+    }
+  }
+
+  /// This host's underlay address when the spec has a cluster.
+  var selfAddress: String?
+
+  // MARK: VLANs
+
+  func vlanID(_ node: SpecNode?) -> VLANID? {
+    guard let node, let value = reader.int(node) else { return nil }
+    do {
+      return try VLANID(value)
+    } catch {
+      reader.report(node, error.problem, fix: error.fix)
+      return nil
+    }
+  }
+
+  func vlanList(_ node: SpecNode?) -> [VLANID] {
+    guard let node else { return [] }
+    do {
+      switch node.node {
+      case .sequence:
+        return reader.list(node).compactMap { item in vlanID(item) }.sorted()
+      case .scalar(let scalar) where scalar.style == .plain && Int(scalar.string) != nil:
+        return vlanID(node).map { [$0] } ?? []
+      default:
+        guard let text = reader.string(node) else { return [] }
+        return try VLANID.parseList(text)
+      }
+    } catch {
+      reader.report(node, error.problem, fix: error.fix)
+      return []
+    }
+  }
+
+  func vlanSettings(_ f: SpecFields, port: String) -> VLANSettings {
+    let access = vlanID(f["access"])
+    let native = vlanID(f["native"])
+    let mode = reader.choice(f["vlan_mode"], VLANMode.allCases.map(\.rawValue)).flatMap(VLANMode.init(rawValue:))
+    if access != nil && native != nil {
+      reader.report(f.node, "port '\(port)' has both 'access' and 'native'", fix: "keep one")
+    }
+    var settings = VLANSettings(mode: mode, tag: access ?? native, trunks: vlanList(f["trunks"]))
+    if native != nil && mode == nil { settings.mode = .nativeUntagged }
+    do {
+      try settings.validate(port: port)
+    } catch {
+      reader.report(f.node, error.problem, fix: error.fix.replacingOccurrences(of: "--", with: ""))
+    }
+    return settings
+  }
+
+  // MARK: names
+
+  func interfaceName(_ node: SpecNode?, role: String) -> InterfaceName? {
+    guard let node, let text = reader.string(node) else { return nil }
+    do {
+      return try InterfaceName(text, role: role)
+    } catch {
+      reader.report(node, error.problem, fix: error.fix)
+      return nil
+    }
+  }
+
+  mutating func declare(_ name: String, at node: SpecNode) {
+    if let earlier = names[name] {
+      reader.report(
+        node, "the name '\(name)' is used twice (also at line \(earlier.line))",
+        fix: "bridges, ports, bond members and tunnels share one namespace in OVS: rename one")
+      return
+    }
+    names[name] = node.location
+  }
+}
+
+extension InterfaceSpec.Kind {
+  var isTunnel: Bool { self == .vxlan || self == .geneve || self == .gre }
+}

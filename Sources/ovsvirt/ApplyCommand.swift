@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+
+struct PlanCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "plan", abstract: "Show what `apply SPEC` would change in OVS and libvirt; change nothing.",
+    discussion: """
+      Reads the spec and this host's OVS database and libvirt, and lists every change: + add,
+      ~ change, - remove. --json for scripts. Exit 1 when the spec has problems (each with
+      file:line and the fix).
+      """)
+  @OptionGroup var spec: SpecOptions
+  @OptionGroup var options: SwitchOptions
+  @OptionGroup var libvirt: LibvirtOptions
+
+  func run() async throws {
+    let convergence = SpecConvergence(specOptions: spec, options: options, libvirt: libvirt)
+    let result = try await convergence.run(commit: false)
+    convergence.print(result, applied: false)
+    for problem in result.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
+  }
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "apply", abstract: "Make this host match SPEC: OVS in one transaction, then libvirt.",
+    discussion: """
+      OVS bridges, fake bridges, ports, bonds and tunnels (the cluster mesh included) are created or
+      corrected in one guarded OVSDB transaction; then libvirt networks are defined, started and
+      autostarted, and VM NICs attached. A second apply makes zero writes. Objects ovsvirt did not
+      create are adopted, never removed; --prune removes ovsvirt-owned objects the spec no longer
+      names (never VM ports). Exit 1: the spec has problems, nothing changed. Exit 3: OVS is applied
+      but a libvirt step failed or a domain is missing; the message lists what is done and what is
+      not, and running apply again completes it.
+      """)
+  @OptionGroup var spec: SpecOptions
+  @OptionGroup var options: SwitchOptions
+  @OptionGroup var libvirt: LibvirtOptions
+
+  func run() async throws {
+    let convergence = SpecConvergence(specOptions: spec, options: options, libvirt: libvirt)
+    let result = try await convergence.run(commit: !options.dryRun)
+    convergence.print(result, applied: !options.dryRun)
+    var unfinished = result.problems
+    if let failed = result.libvirt?.failed {
+      unfinished.insert("libvirt step failed: \(failed.change): \(failed.error)", at: 0)
+      for change in result.libvirt?.notRun ?? [] { unfinished.append("not done: \(change)") }
+    }
+    guard !unfinished.isEmpty else { return }
+    let ovs = result.operations == 0 ? "OVS already matched the spec" : "OVS is applied (\(result.operations) operations committed)"
+    let done = result.libvirt?.done.count ?? 0
+    FileHandle.standardError.write(
+      Data(
+        """
+        ovsvirt: \(ovs); libvirt: \(done) step\(done == 1 ? "" : "s") done, \(unfinished.count) problem\(unfinished.count == 1 ? "" : "s"):
+        \(unfinished.map { "  \($0)" }.joined(separator: "\n"))
+        ovsvirt: fix the cause, then run `ovsvirt apply \(spec.spec)` again: it only does what is still missing.
+
+        """.utf8))
+    throw ExitCode(3)
+  }
+}

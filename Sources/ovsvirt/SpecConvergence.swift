@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Libvirt
+import OVSDB
+import OVSVirt
+import VSwitch
+
+/// Options of `plan` and `apply`.
+struct SpecOptions: ParsableArguments {
+  @Argument(help: "The spec file (YAML).") var spec: String
+  @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
+  @Flag(help: "Also remove ovsvirt-owned bridges, fake bridges and ports the spec no longer names.") var prune = false
+}
+
+/// What plan and apply share: load the spec, plan libvirt (read-only), then plan or commit the OVS
+/// half in one guarded transaction, then (apply) perform the libvirt steps.
+struct SpecConvergence {
+  let specOptions: SpecOptions
+  let options: SwitchOptions
+  let libvirt: LibvirtOptions
+
+  struct Result {
+    var spec: HostSpec
+    var ovs: [PlannedChange] = []
+    var operations = 0
+    var libvirtPlanned: [PlannedChange] = []
+    var libvirt: LibvirtConverger.Outcome?
+    var problems: [String] = []
+  }
+
+  func load() throws -> HostSpec {
+    do {
+      return try SpecLoader.load(path: specOptions.spec, host: specOptions.host)
+    } catch {
+      for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+      let count = error.problems.count
+      throw SwitchSession.fail("\(count) problem\(count == 1 ? "" : "s") in \(specOptions.spec); nothing changed", code: 1)
+    }
+  }
+
+  func run(commit: Bool) async throws -> Result {
+    var result = Result(spec: try load())
+    let spec = result.spec
+    var steps: [LibvirtConverger.Step] = []
+    var converger: LibvirtConverger?
+    if !spec.networks.isEmpty || !spec.attachments.isEmpty {
+      let libvirtConverger = LibvirtConverger(connection: try libvirt.open(), templates: try libvirt.templateSet())
+      do {
+        (steps, result.problems) = try libvirtConverger.plan(spec)
+      } catch {
+        throw SwitchSession.fail("libvirt: \(error); nothing changed", code: 2)
+      }
+      result.libvirtPlanned = steps.map(\.change)
+      converger = libvirtConverger
+    }
+    let session = SwitchSession(options: options)
+    let client = try await session.connect()
+    let switchConverger = SwitchConverger(prune: specOptions.prune)
+    let wait = commit && !options.noWait
+    do {
+      let ((changes, count, sequence), _) = try await client.transaction { txn -> ([PlannedChange], Int, Int64?) in
+        let changes = try switchConverger.plan(spec, in: &txn)
+        let count = txn.operations.count
+        guard commit else {
+          txn = TransactionBuilder(snapshot: txn.snapshot)
+          return (changes, count, nil)
+        }
+        return (changes, count, count > 0 && wait ? ConfigSequence.request(in: &txn) : nil)
+      }
+      (result.ovs, result.operations) = (changes, count)
+      try await session.waitApplied(sequence, client: client)
+    } catch let error as SpecError {
+      await client.close()
+      for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+      throw SwitchSession.fail("the spec does not fit this switch; nothing changed", code: 1)
+    } catch {
+      await client.close()
+      throw session.translate(error)
+    }
+    await client.close()
+    if commit, let converger { result.libvirt = converger.run(steps) }
+    return result
+  }
+
+  func print(_ result: Result, applied: Bool) {
+    if options.json {
+      Swift.print(json(result))
+      return
+    }
+    let verb = applied ? "" : "would "
+    if !result.ovs.isEmpty {
+      Swift.print("OVS (\(verb)\(result.operations) operations in one transaction):")
+      for change in result.ovs { Swift.print("  \(change)") }
+    }
+    let libvirt = result.libvirt.map { $0.done + ($0.failed.map { [$0.change] } ?? []) + $0.notRun }
+    if let changes = libvirt ?? (result.libvirtPlanned.isEmpty ? nil : result.libvirtPlanned), !changes.isEmpty {
+      Swift.print("libvirt\(applied ? "" : " (would change)"):")
+      for change in changes { Swift.print("  \(change)") }
+    }
+    for note in result.spec.notes { Swift.print("note: \(note)") }
+    for note in result.libvirt?.notes ?? [] { Swift.print("note: \(note)") }
+    if result.ovs.isEmpty && result.libvirtPlanned.isEmpty {
+      FileHandle.standardError.write(
+        Data("ovsvirt: nothing to do: OVS and libvirt already match \(specOptions.spec) (0 writes)\n".utf8))
+    }
+  }
+
+  func json(_ result: Result) -> JSON {
+    let strings: ([PlannedChange]) -> JSON = { .array($0.map { JSON.string($0.description) }) }
+    var libvirt: [String: JSON] = ["changes": strings(result.libvirtPlanned)]
+    if let outcome = result.libvirt {
+      libvirt["done"] = strings(outcome.done)
+      libvirt["notRun"] = strings(outcome.notRun)
+      if let failed = outcome.failed {
+        libvirt["failed"] = .object(["change": .string(failed.change.description), "error": .string(failed.error)])
+      }
+    }
+    return .object([
+      "ovs": .object(["operations": .int(Int64(result.operations)), "changes": strings(result.ovs)]),
+      "libvirt": .object(libvirt),
+      "notes": .array(result.spec.notes.map(JSON.string)),
+      "problems": .array(result.problems.map(JSON.string)),
+      "writes": .int(Int64(result.operations + (result.libvirt?.done.count ?? 0))),
+    ])
+  }
+}
