@@ -32,6 +32,16 @@ public struct TransactionBuilder {
     return found.map { (uuid: $0.0, row: $0.1) }
   }
 
+  /// Every row of `table`, guarded on exactly that set of rows (e.g. that a table is still empty).
+  public mutating func allRows(_ table: String) -> [RowUUID: [String: Datum]] {
+    let found = snapshot.rows(table)
+    addGuard(
+      .wait(
+        table: table, where: [], columns: ["_uuid"], until: .equal,
+        rows: found.keys.sorted().map { ["_uuid": .scalar(.uuid($0))] }, timeout: 0))
+    return found
+  }
+
   /// Adds an operation to commit.
   public mutating func add(_ operation: DBOperation) {
     operations.append(operation)

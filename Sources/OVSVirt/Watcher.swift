@@ -18,6 +18,9 @@ public actor Watcher {
     public var settle: Duration = .milliseconds(200)
     /// Only these domains (empty: every running domain).
     public var domains: [String] = []
+    /// The host's OVS spec, restored before VM ports on every run (e.g. after ovsdb-server came
+    /// back with an empty database); nil: VM ports only.
+    public var spec: HostSpec?
 
     public init(ovsdb: String, libvirtURI: String) {
       self.ovsdb = ovsdb
@@ -136,6 +139,18 @@ public actor Watcher {
   func reconcileOnce(_ client: ReplicaClient) async {
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
+    var specCorrections = 0
+    if let spec = options.spec {
+      do {
+        let converger = SwitchConverger()
+        let (changes, _) = try await client.transaction { txn in try converger.plan(spec, in: &txn) }
+        specCorrections = changes.count
+        for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
+      } catch {
+        metrics.recordReconcile(seconds: 0, corrections: 0, problems: 1)
+        log("spec could not be applied", .error, ["spec": "\(spec.file)", "error": "\(error)"])
+      }
+    }
     do {
       let connection = try libvirt ?? Connection(uri: options.libvirtURI)
       libvirt = connection
@@ -153,7 +168,7 @@ public actor Watcher {
       let elapsed = ContinuousClock.now - started
       metrics.recordReconcile(
         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-        corrections: outcome.actions.count, problems: outcome.problems.count)
+        corrections: outcome.actions.count + specCorrections, problems: outcome.problems.count)
       for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(desired.count)"]) }
       for problem in outcome.problems { log("problem: \(problem)", .error) }
     } catch {

@@ -289,12 +289,32 @@ public struct SwitchPlanner: Sendable {
 }
 
 extension VLANSettings {
-  var summary: String {
+  /// "tag=120", "trunks=100-199,300", "vlan_mode=native-untagged tag=10 trunks=20,30", "untagged".
+  public var summary: String {
     var parts: [String] = []
     if let mode { parts.append("vlan_mode=\(mode.rawValue)") }
     if let tag { parts.append("tag=\(tag)") }
-    if !trunks.isEmpty { parts.append("trunks=\(trunks.map(\.description).joined(separator: ","))") }
+    if !trunks.isEmpty { parts.append("trunks=\(VLANID.ranges(trunks))") }
     return parts.isEmpty ? "untagged" : parts.joined(separator: " ")
+  }
+}
+
+extension VLANID {
+  /// Sorted ids written as ovs-vsctl users write them: consecutive runs as LOW-HIGH.
+  public static func ranges(_ ids: [VLANID]) -> String {
+    var parts: [String] = []
+    var start: Int?
+    var previous = -2
+    for value in ids.map(\.value).sorted() + [Int.max] {
+      if value == previous + 1 {
+        previous = value
+        continue
+      }
+      if let first = start { parts.append(first == previous ? "\(first)" : "\(first)-\(previous)") }
+      start = value
+      previous = value
+    }
+    return parts.joined(separator: ",")
   }
 }
 

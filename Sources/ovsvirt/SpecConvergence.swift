@@ -87,9 +87,8 @@ struct SpecConvergence {
       Swift.print(json(result))
       return
     }
-    let verb = applied ? "" : "would "
     if !result.ovs.isEmpty {
-      Swift.print("OVS (\(verb)\(result.operations) operations in one transaction):")
+      Swift.print("OVS (\(result.operations) operations in one transaction\(applied ? "" : ", not sent")):")
       for change in result.ovs { Swift.print("  \(change)") }
     }
     let libvirt = result.libvirt.map { $0.done + ($0.failed.map { [$0.change] } ?? []) + $0.notRun }

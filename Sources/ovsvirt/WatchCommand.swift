@@ -20,6 +20,9 @@ struct WatchCommand: AsyncParsableCommand {
   @OptionGroup var libvirt: LibvirtOptions
   @Option(help: "Seconds between full reconciles when nothing happens.") var interval: Double = 30
   @Option(help: "Only this domain (repeatable); default: every running domain.") var domain: [String] = []
+  @Option(help: "Also keep OVS as this spec says (bridges, fake bridges, ports, tunnels), e.g. after ovsdb-server restarts empty.")
+  var spec: String?
+  @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
   @Option(help: "Serve Prometheus metrics on HOST:PORT (port 0: any free one), or 'off'.")
   var metrics: String = "127.0.0.1:9477"
 
@@ -27,6 +30,14 @@ struct WatchCommand: AsyncParsableCommand {
     var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
     watchOptions.interval = .milliseconds(Int64(interval * 1000))
     watchOptions.domains = domain
+    if let spec {
+      do {
+        watchOptions.spec = try SpecLoader.load(path: spec, host: host)
+      } catch {
+        for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        throw SwitchSession.fail("\(spec) has problems; not watching", code: 1)
+      }
+    }
     LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
     let logger = Logger(label: "ovsvirt.watch")
     let watcher = Watcher(options: watchOptions, logger: logger)

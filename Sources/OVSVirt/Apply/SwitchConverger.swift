@@ -43,15 +43,15 @@ private struct Run {
   }
 
   mutating func plan(_ txn: inout TransactionBuilder) {
-    guard let root = state.root else {
-      refuse(
-        SpecLocation(file: spec.file, line: 1, column: 1), "database", "has no Open_vSwitch row",
-        fix: "initialise it (ovs-ctl or ovsvirt sandbox do)")
-      return
-    }
     var newBridges: [Atom] = []
-    for bridge in spec.bridges {
-      if let uuid = bridgeRow(bridge, &txn, newBridges: &newBridges) { _ = uuid }
+    for bridge in spec.bridges { bridgeRow(bridge, &txn, newBridges: &newBridges) }
+    guard let root = state.root else {
+      // A database just created (as `ovs-vsctl init` would leave it, minus the row): ovs-vswitchd
+      // reads everything from this row, so it comes first.
+      _ = txn.allRows("Open_vSwitch")
+      txn.add(.insert(table: "Open_vSwitch", row: ["bridges": .set(newBridges)], uuidName: "root"))
+      changes.insert(PlannedChange(.add, "Open_vSwitch root row", "the database was empty"), at: 0)
+      return
     }
     if !newBridges.isEmpty {
       txn.add(
@@ -64,9 +64,7 @@ private struct Run {
   // MARK: bridges
 
   /// Plans one real bridge with its fake bridges and ports.
-  mutating func bridgeRow(_ bridge: HostSpec.Bridge, _ txn: inout TransactionBuilder, newBridges: inout [Atom])
-    -> RowUUID?
-  {
+  mutating func bridgeRow(_ bridge: HostSpec.Bridge, _ txn: inout TransactionBuilder, newBridges: inout [Atom]) {
     let name = bridge.name.rawValue
     planner.guardNameRead(name, &txn)
     let existing = state.bridges[name]
@@ -75,7 +73,7 @@ private struct Run {
         bridge.location, "bridge '\(name)'",
         "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
         fix: "delete it first (ovsvirt bridge del \(name)) or rename the bridge in the spec")
-      return nil
+      return
     }
     var portRefs: [Atom] = []
     for fake in spec.fakeBridges where fake.parent == name { fakeBridge(fake, parent: existing, &txn, &portRefs) }
@@ -103,11 +101,11 @@ private struct Run {
           .mutate(
             table: "Bridge", where: [.uuid(existing.uuid)], mutations: [Mutation("ports", .insert, .set(portRefs))]))
       }
-      return existing.uuid
+      return
     }
     if let problem = nameTaken(name) {
       refuse(bridge.location, "bridge '\(name)'", problem, fix: "delete it first or rename the bridge in the spec")
-      return nil
+      return
     }
     let own = planner.addInternalPort(bridge.name, portColumns: [:], in: &txn)
     var row: [String: Datum] = [
@@ -126,7 +124,6 @@ private struct Run {
     txn.add(.insert(table: "Bridge", row: row, uuidName: uuidName))
     newBridges.append(.namedUUID(uuidName))
     changes.insert(PlannedChange(.add, "bridge \(name)", details.joined(separator: ", ")), at: 0)
-    return nil
   }
 
   mutating func fakeBridge(
@@ -199,7 +196,7 @@ private struct Run {
       trunks: existing.trunks.compactMap { try? VLANID($0) })
     if current != port.vlan {
       row.merge(port.vlan.columns) { _, new in new }
-      details.append("\(current.summaryText) → \(port.vlan.summaryText)")
+      details.append("\(current.summary) → \(port.vlan.summary)")
     }
     if let mode = port.bondMode, existing.bondMode != mode {
       row["bond_mode"] = .scalar(.string(mode))
@@ -387,7 +384,7 @@ extension HostSpec.Port {
     } else {
       if interfaces.count > 1 { parts.append("members \(interfaces.map(\.name.rawValue).joined(separator: ","))") }
       if let kind = interfaces.first?.kind, kind != .system, interfaces.count == 1 { parts.append(kind.label) }
-      parts.append(vlan.summaryText)
+      parts.append(vlan.summary)
     }
     return parts.joined(separator: " ")
   }
@@ -395,17 +392,6 @@ extension HostSpec.Port {
 
 extension InterfaceSpec.Kind {
   var label: String { self == .system ? "system" : rawValue }
-}
-
-extension VLANSettings {
-  /// "access 120", "trunks 120,130", "native-untagged 120 + trunks 130", "untagged".
-  var summaryText: String {
-    var parts: [String] = []
-    if let mode { parts.append("vlan_mode=\(mode.rawValue)") }
-    if let tag { parts.append("tag=\(tag)") }
-    if !trunks.isEmpty { parts.append("trunks=\(trunks.map(\.description).joined(separator: ","))") }
-    return parts.isEmpty ? "untagged" : parts.joined(separator: " ")
-  }
 }
 
 extension String {
