@@ -27,8 +27,10 @@ import TestSupport
 
 /// Against the libvirtd that scripts/test started (qemu:///system), with virsh as the oracle.
 @Suite struct SystemLibvirtdTests {
-  @Test func readsWhatVirshReads() throws {
+  @Test func readsWhatVirshReads() async throws {
     let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
+    let lease = try await HostLease.acquire()
+    defer { lease.release() }
     let virsh = try Integration.program("virsh")
     let connection: Connection
     do {
@@ -48,8 +50,10 @@ import TestSupport
   }
 
   /// Device changes and network definitions against the real daemon, on a defined (stopped) VM.
-  @Test func devicesAndNetworksOnTheRealDaemon() throws {
+  @Test func devicesAndNetworksOnTheRealDaemon() async throws {
     let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
+    let lease = try await HostLease.acquire()
+    defer { lease.release() }
     let connection: Connection
     do {
       connection = try Connection(uri: uri)

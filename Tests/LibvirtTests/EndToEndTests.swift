@@ -7,8 +7,8 @@ import TestSupport
 /// and networks and wires a real (TCG, 64 MiB, diskless) VM's two NICs; OVS is then asked, not
 /// ovsvirt, whether the taps carry the right tags and iface-ids; a live VLAN change follows.
 @Suite struct EndToEndTests {
-  @Test func seedHostWithARealVM() throws {
-    let env = try VMEnvironment.require("e2e")
+  @Test func seedHostWithARealVM() async throws {
+    let env = try await VMEnvironment.require("e2e")
     defer { env.cleanUp() }
     let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000

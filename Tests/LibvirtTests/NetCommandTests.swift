@@ -8,22 +8,26 @@ import TestSupport
     let uri: String
     let db: String
     let dir: String
+    let lease: HostLease
   }
 
-  func environment() throws -> Environment {
+  func environment() async throws -> Environment {
     let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
     let db = try Integration.environment("OVSVIRT_TEST_DB")
     _ = try Integration.program("virsh")
-    return Environment(uri: uri, db: db, dir: try TemporaryDirectory.make("net"))
+    return Environment(uri: uri, db: db, dir: try TemporaryDirectory.make("net"), lease: try await HostLease.acquire())
   }
 
   func virsh(_ env: Environment, _ args: String...) throws -> String {
     try CLI.runProgram(try Integration.program("virsh"), ["-c", env.uri] + args, in: env.dir)
   }
 
-  @Test func definePortgroupNetworkOnANewBridgeAndDeleteIt() throws {
-    let env = try environment()
-    defer { try? FileManager.default.removeItem(atPath: env.dir) }
+  @Test func definePortgroupNetworkOnANewBridgeAndDeleteIt() async throws {
+    let env = try await environment()
+    defer {
+      try? FileManager.default.removeItem(atPath: env.dir)
+      env.lease.release()
+    }
     let name = "ovsvirt-test-pg-\(getpid())"
     let bridge = "tbr\(getpid() % 100000)"
     let common = ["--db", env.db, "--connect", env.uri]
@@ -66,7 +70,7 @@ import TestSupport
     #expect(again.status == 1)
   }
 
-  @Test func badPortgroupsAreRefusedBeforeAnything() throws {
+  @Test func badPortgroupsAreRefusedBeforeAnything() async throws {
     let dir = try TemporaryDirectory.make("netbad")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     for (spec, reason) in [

@@ -6,8 +6,8 @@ import TestSupport
 /// `ovsvirt reconcile` on a real VM: ports deleted, retagged or stripped by hand come back as libvirt
 /// says; a second run does nothing; a NIC whose VLAN cannot be resolved is parked on 4095.
 @Suite struct ReconcileTests {
-  @Test func restoresPortsAndParksTheUnresolvable() throws {
-    let env = try VMEnvironment.require("rec")
+  @Test func restoresPortsAndParksTheUnresolvable() async throws {
+    let env = try await VMEnvironment.require("rec")
     defer { env.cleanUp() }
     let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000

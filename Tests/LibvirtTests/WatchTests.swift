@@ -6,7 +6,7 @@ import TestSupport
 /// libvirt says, with no other command; SIGTERM stops it cleanly.
 @Suite struct WatchTests {
   @Test func correctsDeletedAndRetaggedPorts() async throws {
-    let env = try VMEnvironment.require("watch")
+    let env = try await VMEnvironment.require("watch")
     defer { env.cleanUp() }
     let (uri, db, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     let id = getpid() % 100000

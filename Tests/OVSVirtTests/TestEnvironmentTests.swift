@@ -7,7 +7,7 @@ import TestSupport
 /// (tiny, TCG) VM's tap into the private OVS that the tests control, with the VLAN it was given.
 @Suite struct TestEnvironmentTests {
   @Test func libvirtPlugsVMsIntoThePrivateOVS() async throws {
-    let env = try VMEnvironment.require("vm")
+    let env = try await VMEnvironment.require("vm")
     defer { env.cleanUp() }
     let (uri, remote, virsh, vsctl, dir) = (env.uri, env.db, env.virsh, env.vsctl, env.directory)
     @discardableResult

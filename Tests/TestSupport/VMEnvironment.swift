@@ -9,11 +9,14 @@ public struct VMEnvironment {
   public let virsh: String
   public let vsctl: String
   public let directory: String
+  /// Held until `cleanUp`: the daemons stay up (or, exclusive, no other test uses them).
+  public let lease: HostLease
 
-  /// Ends the test through `Integration.unavailable` when any of it is missing.
-  public static func require(_ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) throws
-    -> VMEnvironment
-  {
+  /// Ends the test through `Integration.unavailable` when any of it is missing. `exclusive`: the
+  /// test stops or restarts the shared daemons, so it waits until no other test uses them.
+  public static func require(
+    _ prefix: String, exclusive: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
+  ) async throws -> VMEnvironment {
     let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI", sourceLocation: sourceLocation)
     let db = try Integration.environment("OVSVIRT_TEST_DB", sourceLocation: sourceLocation)
     guard ProcessInfo.processInfo.environment["OVSVIRT_LIBVIRTD_PRIVATE"] == "1" else {
@@ -24,7 +27,7 @@ public struct VMEnvironment {
     return VMEnvironment(
       uri: uri, db: db, virsh: try Integration.program("virsh", sourceLocation: sourceLocation),
       vsctl: try Integration.program("ovs-vsctl", sourceLocation: sourceLocation),
-      directory: try TemporaryDirectory.make(prefix))
+      directory: try TemporaryDirectory.make(prefix), lease: try await HostLease.acquire(exclusive: exclusive))
   }
 
   /// Runs an oracle and returns its trimmed stdout.
@@ -59,6 +62,7 @@ public struct VMEnvironment {
   }
 
   public func cleanUp() {
+    lease.release()
     try? FileManager.default.removeItem(atPath: directory)
   }
 }
