@@ -87,5 +87,6 @@ let package = Package(
     .testTarget(name: "LibvirtTests", dependencies: ["Libvirt", "VirtXML", "OVSDB", "TestSupport"]),
     .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
     .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "TestSupport"]),
+    .testTarget(name: "SpecTests", dependencies: ["OVSVirt", "VSwitch", "VirtXML", "OVSDB", "TestSupport"]),
   ]
 )

@@ -45,6 +45,10 @@ public enum SpecLoader {
       return SpecProblem(
         location: SpecLocation(file: file, line: mark.line, column: mark.column), path: "",
         problem: "YAML syntax error: \(detail)\(problem)", fix: fix)
+    case YamlError.duplicatedKeysInMapping(let duplicates, let context):
+      return SpecProblem(
+        location: SpecLocation(file: file, line: context.mark.line, column: context.mark.column), path: "",
+        problem: "a mapping gives \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) twice", fix: "keep one")
     default:
       return SpecProblem(
         location: SpecLocation(file: file, line: 1, column: 1), path: "", problem: "YAML error: \(error)", fix: fix)

@@ -21,7 +21,7 @@ public struct SpecProblem: Sendable, Equatable, CustomStringConvertible {
   public var problem: String
   public var fix: String
 
-  public var description: String { "\(location): \(path): \(problem); \(fix)" }
+  public var description: String { "\(location): \(path.isEmpty ? "" : "\(path): ")\(problem); \(fix)" }
 }
 
 /// A spec that cannot be applied; every problem found is listed, each with file:line.

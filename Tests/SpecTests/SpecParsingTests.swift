@@ -1,0 +1,93 @@
+import Foundation
+import OVSVirt
+import Testing
+import VSwitch
+import VirtXML
+
+/// The spec format read into a HostSpec: the seed 004 example, cluster derivation per host, names.
+@Suite struct SpecParsingTests {
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+  @Test func seedExampleReadsAsWritten() throws {
+    let spec = try SpecLoader.load(path: Self.repository + "/examples/seed004.yaml")
+    #expect(spec.bridges.map(\.name.rawValue) == ["ovsbr0"])
+    #expect(spec.fakeBridges.map { "\($0.name)@\($0.parent):\($0.vlan)" } == ["brlv140@ovsbr0:140"])
+    let ports = Dictionary(uniqueKeysWithValues: spec.ports.map { ($0.name.rawValue, $0) })
+    #expect(ports["ens3f4"]?.vlan.trunks.map(\.value) == [120, 130])
+    #expect(ports["vlan120"]?.vlan.tag?.value == 120)
+    #expect(ports["vlan120"]?.interfaces.first?.kind == .internal)
+    #expect(ports["vxlan0"]?.interfaces.first?.options == ["remote_ip": "10.43.11.12"])
+    #expect(spec.networks.map(\.definition.name) == ["ovsvl", "ovsvl2"])
+    #expect(spec.networks[1].definition.portgroups.first?.isDefault == true)
+    #expect(spec.attachments.map(\.target) == [.network("ovsvl", portgroup: nil), .network("ovsvl2", portgroup: "vlan-120")])
+    // Every object knows its line, for messages about it later.
+    #expect(spec.fakeBridges[0].location.line == 18)
+  }
+
+  @Test func meshGivesEachHostItsPeersWithStableNamesAndRSTP() throws {
+    let path = Self.repository + "/examples/cluster.yaml"
+    for (host, peers) in [("node1", ["node2", "node3"]), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"])] {
+      let spec = try SpecLoader.load(path: path, host: host)
+      let tunnels = spec.ports.filter { $0.meshPeer != nil }
+      #expect(tunnels.map(\.name.rawValue) == peers.map { "vx-\($0)" })
+      #expect(tunnels.map { $0.interfaces[0].options["key"] } == [String?](repeating: "5000", count: 2))
+      #expect(spec.bridges[0].rstp == true)
+      #expect(spec.notes.contains { $0.contains("RSTP") })
+    }
+  }
+
+  @Test func starConnectsSpokesToTheHubOnly() throws {
+    let text = """
+      bridges:
+        - name: br0
+      cluster:
+        bridge: br0
+        topology: star
+        hub: a
+        hosts:
+          - {name: a, ip: 10.0.0.1}
+          - {name: b, ip: 10.0.0.2}
+          - {name: c, ip: 10.0.0.3}
+      """
+    let hub = try SpecLoader.parse(text, file: "star.yaml", host: "a")
+    #expect(hub.ports.map(\.name.rawValue) == ["vx-b", "vx-c"])
+    let spoke = try SpecLoader.parse(text, file: "star.yaml", host: "c")
+    #expect(spoke.ports.map(\.name.rawValue) == ["vx-a"])
+    #expect(spoke.bridges[0].rstp == nil)
+  }
+
+  @Test func longHostNamesGetHashedNamesThatFitTheKernel() throws {
+    let text = """
+      bridges: [{name: br0}]
+      cluster:
+        bridge: br0
+        type: geneve
+        hosts:
+          - {name: hypervisor-rack12-slot07.example.net, ip: 192.0.2.1}
+          - {name: hypervisor-rack12-slot08.example.net, ip: 192.0.2.2}
+      """
+    let one = try SpecLoader.parse(text, file: "long.yaml", host: "hypervisor-rack12-slot07.example.net")
+    let two = try SpecLoader.parse(text, file: "long.yaml", host: "hypervisor-rack12-slot07.example.net")
+    let name = try #require(one.ports.first?.name.rawValue)
+    #expect(name.hasPrefix("gnv-") && name.utf8.count <= 15)
+    #expect(two.ports.first?.name.rawValue == name)
+    #expect(one.ports.first?.interfaces.first?.kind == .geneve)
+  }
+
+  @Test func everyProblemIsReportedNotJustTheFirst() {
+    let text = """
+      bridges:
+        - name: br0
+          ports:
+            - {name: p1, access: 5000}
+            - {name: p2, trunks: "1,x"}
+      """
+    #expect {
+      try SpecLoader.parse(text, file: "two.yaml")
+    } throws: { error in
+      guard let error = error as? SpecError else { return false }
+      return error.problems.map(\.location.line) == [4, 5]
+    }
+  }
+}
