@@ -35,13 +35,15 @@ public enum Reconciler {
           problems.append("\(port.domain) \(port.tap): \(error)")
         }
       }
+      let count = txn.operations.count
       if dryRun {
         // Nothing is committed: the plan is reported and the builder discarded.
-        let count = txn.operations.count
         txn = TransactionBuilder(snapshot: txn.snapshot)
-        return (actions, problems, count)
+      } else if count > 0 {
+        // Shows in the database's log (ovsdb-tool show-log), as ovs-vsctl's command lines do.
+        txn.add(.comment("ovsvirt reconcile: \(desired.count) VM ports, \(actions.count) changes"))
       }
-      return (actions, problems, txn.operations.count)
+      return (actions, problems, count)
     }
     _ = results
     return Outcome(actions: plan.actions, problems: plan.problems, operations: plan.operations)

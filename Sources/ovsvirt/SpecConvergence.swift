@@ -57,6 +57,7 @@ struct SpecConvergence {
     let client = try await session.connect()
     let switchConverger = SwitchConverger(prune: specOptions.prune)
     let wait = commit && !options.noWait
+    let comment = "ovsvirt apply \(specOptions.spec)"
     do {
       let ((changes, count, sequence), _) = try await client.transaction { txn -> ([PlannedChange], Int, Int64?) in
         let changes = try switchConverger.plan(spec, in: &txn)
@@ -65,6 +66,7 @@ struct SpecConvergence {
           txn = TransactionBuilder(snapshot: txn.snapshot)
           return (changes, count, nil)
         }
+        if count > 0 { txn.add(.comment("\(comment): \(changes.count) changes")) }
         return (changes, count, count > 0 && wait ? ConfigSequence.request(in: &txn) : nil)
       }
       (result.ovs, result.operations) = (changes, count)
