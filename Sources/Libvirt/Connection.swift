@@ -37,6 +37,12 @@ public final class Connection: @unchecked Sendable {
     return String(cString: type)
   }
 
+  /// Whether the connection still reaches its daemon. libvirt notices a closed socket on its event
+  /// loop; the driver name, by contrast, is answered locally even after libvirtd died.
+  public func isAlive() -> Bool {
+    lib.callAs(.virConnectIsAlive, LibvirtLibrary.ConnectInt.self)(pointer) == 1
+  }
+
   /// The libvirt library version in the daemon, as major.minor.release.
   public func libraryVersion() throws(LibvirtError) -> (major: Int, minor: Int, release: Int) {
     var version: UInt = 0

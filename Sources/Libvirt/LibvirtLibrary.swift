@@ -14,6 +14,7 @@ final class LibvirtLibrary: Sendable {
   enum Function: String, CaseIterable {
     case virInitialize, virSetErrorFunc, virGetLastError, virResetLastError
     case virConnectOpen, virConnectClose, virConnectGetType, virConnectGetURI, virConnectGetLibVersion
+    case virConnectIsAlive
     case virConnectListAllNetworks, virNetworkLookupByName, virNetworkDefineXML, virNetworkCreate, virNetworkDestroy
     case virNetworkUndefine, virNetworkFree, virNetworkGetName, virNetworkGetXMLDesc, virNetworkIsActive
     case virNetworkIsPersistent, virNetworkGetAutostart, virNetworkSetAutostart, virNetworkUpdate

@@ -118,7 +118,8 @@ public actor Watcher {
           group.addTask {
             while !Task.isCancelled {
               try? await Task.sleep(for: .seconds(2))
-              if (try? connection.driverType()) == nil { return }
+              // A round trip to the daemon: the driver name would be answered locally.
+              if !connection.isAlive() || (try? connection.libraryVersion()) == nil { return }
             }
           }
           await group.next()

@@ -81,3 +81,70 @@ import TestSupport
     #expect(text.contains("stopping"))
   }
 }
+
+/// The daemon across restarts: ovsdb-server and ovs-vswitchd coming back with an empty database
+/// (the spec's bridges and the VM port return, no command run), and libvirtd killed and started
+/// again (the daemon keeps running, resubscribes, and still corrects drift).
+@Suite struct WatchRestartTests {
+  @Test func survivesAnEmptyDatabaseAndALibvirtdRestart() async throws {
+    let env = try await VMEnvironment.require("watchr", exclusive: true)
+    defer { env.cleanUp() }
+    let daemons = try Integration.environment("OVSVIRT_TEST_DAEMONS")
+    let ovsDir = try Integration.environment("OVSVIRT_TEST_OVS_DIR")
+    let root = try Integration.environment("OVSVIRT_TEST_RUNDIR")
+    let (uri, db, dir) = (env.uri, env.db, env.directory)
+    let id = getpid() % 100000
+    let (bridge, vm, net) = ("wrbr\(id)", "ovsvirt-test-wr-\(id)", "ovsvirt-test-wrvl-\(id)")
+    let common = ["--db", db, "--connect", uri]
+    defer {
+      _ = try? env.virsh("destroy", vm)
+      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
+      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
+    }
+    let spec = dir + "/host.yaml"
+    try """
+    bridges:
+      - name: \(bridge)
+        datapath_type: netdev
+        ports: [{name: wrmgmt\(id), type: internal, access: 77}]
+    networks:
+      - name: \(net)
+        bridge: \(bridge)
+        portgroups: [{name: vlan-120, vlan: 120, default: true}]
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    let applied = try CLI.run(["apply", spec] + common, in: dir)
+    try #require(applied.status == 0, "\(applied.stderr)")
+    try env.virsh(
+      "create",
+      xml: VMEnvironment.tinyVM(
+        vm,
+        interfaces: [
+          "<interface type='network'><mac address='52:54:00:ee:00:01'/><source network='\(net)'/>"
+            + "<model type='e1000'/></interface>"
+        ]))
+    let tap = try #require(try VirtXMLFacade.interfaces(try env.virsh("dumpxml", vm)).first?.target)
+
+    let log = dir + "/watch.log"
+    let watcher = try CLI.start(
+      ["watch", "--spec", spec, "--domain", vm, "--interval", "3", "--metrics", "off"] + common, log: log)
+    defer { _ = CLI.stop(watcher, signal: SIGKILL) }
+    func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    #expect(await eventually { logText().contains("subscribed") })
+
+    _ = try env.oracle(daemons, ["ovs-restart-empty", ovsDir])
+    #expect(
+      await eventually(timeout: .seconds(60)) { (try? env.vsctl("get", "Port", tap, "tag")) == "120" },
+      "VM port not restored after the empty database: \(logText())")
+    #expect(try env.vsctl("get", "Port", "wrmgmt\(id)", "tag") == "77")
+    #expect(try env.vsctl("get", "Interface", "wrmgmt\(id)", "type") == "internal")
+
+    _ = try env.oracle(daemons, ["libvirtd-restart", root])
+    #expect(
+      await eventually(timeout: .seconds(60)) { logText().components(separatedBy: "subscribed").count >= 3 },
+      "no resubscription: \(logText())")
+    #expect(kill(watcher, 0) == 0, "the daemon died with libvirtd")
+    _ = try env.vsctl("set", "Port", tap, "tag=999")
+    #expect(await eventually(timeout: .seconds(60)) { (try? env.vsctl("get", "Port", tap, "tag")) == "120" })
+    #expect(CLI.stop(watcher) == 0)
+  }
+}
