@@ -1,0 +1,95 @@
+import Foundation
+import OVSDB
+import Testing
+import TestSupport
+
+/// `apply` on the libvirt half, against scripts/test's libvirtd: networks defined, started and
+/// autostarted, a VM's NIC moved; a second apply writes nothing; a libvirt failure after OVS
+/// committed exits 3 and says what is done and what to run.
+@Suite struct ApplyLibvirtTests {
+  @Test func networksAndNICsConvergeAndReapplyWritesNothing() async throws {
+    let env = try await VMEnvironment.require("applv")
+    defer { env.cleanUp() }
+    let (uri, db, dir) = (env.uri, env.db, env.directory)
+    let id = getpid() % 100000
+    let (bridge, vm, net) = ("avbr\(id)", "ovsvirt-test-av-\(id)", "ovsvirt-test-avn-\(id)")
+    let common = ["--db", db, "--connect", uri]
+    defer {
+      _ = try? env.virsh("undefine", vm)
+      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
+      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
+    }
+    try env.virsh(
+      "define",
+      xml: VMEnvironment.tinyVM(
+        vm, interfaces: ["<interface type='bridge'><mac address='52:54:00:ab:00:01'/><source bridge='virbr9'/></interface>"]))
+    func spec(_ groups: String) throws -> String {
+      let path = dir + "/spec.yaml"
+      try """
+      bridges:
+        - name: \(bridge)
+      networks:
+        - name: \(net)
+          bridge: \(bridge)
+          portgroups: [\(groups)]
+      domains:
+        - name: \(vm)
+          interfaces: [{mac: '52:54:00:ab:00:01', network: \(net), portgroup: pg-a}]
+      """.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let first = try CLI.run(["apply", try spec("{name: pg-a, vlan: 10}"), "--json"] + common, in: dir)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(try env.virsh("net-info", net).contains("Active:         yes"))
+    #expect(try env.virsh("net-info", net).contains("Autostart:      yes"))
+    let domainXML = try env.virsh("dumpxml", "--inactive", vm)
+    #expect(domainXML.contains("<source network='\(net)' portgroup='pg-a'/>"), "\(domainXML)")
+    #expect(domainXML.contains("<virtualport type='openvswitch'>"))
+
+    let second = try CLI.run(["apply", try spec("{name: pg-a, vlan: 10}"), "--json"] + common, in: dir)
+    #expect(try JSONParser.parse(second.stdout)["writes"] == 0, "\(second.stdout)")
+
+    // A changed portgroup VLAN redefines the network (same uuid), nothing else.
+    let uuid = try env.virsh("net-uuid", net)
+    let changed = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--json"] + common, in: dir)
+    let report = try JSONParser.parse(changed.stdout)
+    #expect(report["writes"] == 1, "\(changed.stdout)")
+    #expect(try env.virsh("net-dumpxml", "--inactive", net).contains("<tag id='11'/>"))
+    #expect(try env.virsh("net-uuid", net) == uuid)
+  }
+
+  /// OVS committed, then libvirt refuses a step: exit 3, what was applied, what failed, what to run.
+  @Test func libvirtFailureAfterOVSExitsThreeAndSaysWhatToRun() async throws {
+    let env = try await VMEnvironment.require("applf")
+    defer { env.cleanUp() }
+    let (uri, db, dir) = (env.uri, env.db, env.directory)
+    let id = getpid() % 100000
+    let (bridge, net) = ("afbr\(id)", "ovsvirt-test-afn-\(id)")
+    let common = ["--db", db, "--connect", uri]
+    defer {
+      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
+      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
+    }
+    // A customised network template libvirt will not accept (unknown forward mode).
+    let templates = dir + "/templates"
+    try FileManager.default.createDirectory(atPath: templates, withIntermediateDirectories: true)
+    try "<network><name>{{name}}</name><forward mode='teleport'/><bridge name='{{bridge}}'/></network>\n".write(
+      toFile: templates + "/network.xml.mustache", atomically: true, encoding: .utf8)
+    let spec = dir + "/spec.yaml"
+    try """
+    bridges: [{name: \(bridge)}]
+    networks: [{name: \(net), bridge: \(bridge)}]
+    domains:
+      - name: ovsvirt-test-nosuchvm-\(id)
+        interfaces: [{mac: '52:54:00:ab:00:09', bridge: \(bridge)}]
+    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    let result = try CLI.run(["apply", spec, "--templates", templates] + common, in: dir)
+    #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
+    #expect(result.stderr.contains("OVS is applied"), "\(result.stderr)")
+    #expect(result.stderr.contains("libvirt step failed: + network \(net)"), "\(result.stderr)")
+    #expect(result.stderr.contains("not done: ~ network \(net): start"), "\(result.stderr)")
+    #expect(result.stderr.contains("domain 'ovsvirt-test-nosuchvm-\(id)' is not defined on this host"))
+    #expect(result.stderr.contains("run `ovsvirt apply \(spec)` again"))
+    #expect(try env.vsctl("br-exists", bridge) == "")
+  }
+}
