@@ -33,13 +33,17 @@ extension DesiredPort {
           continue
         }
         var parked: String?
+        // The live <vlan> is what libvirt applied when it plugged the tap (its own or resolved from
+        // the network then), so it wins; but a NIC whose network or portgroup has since vanished
+        // fails closed even so: nothing says that VLAN is still meant.
         var tags: VLANTags? =
           nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
-        if tags == nil, let network = nic.sourceNetwork {
+        if let network = nic.sourceNetwork {
           do {
             let xml = try networkXML[network] ?? connection.network(named: network).xml()
             networkXML[network] = xml
-            tags = try NetworkVLAN.resolve(xml, portgroup: nic.portgroup)
+            let resolved = try NetworkVLAN.resolve(xml, portgroup: nic.portgroup)
+            if tags == nil { tags = resolved }
           } catch {
             parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
           }

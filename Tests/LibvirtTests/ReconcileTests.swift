@@ -82,5 +82,16 @@ import TestSupport
     #expect(parked.stderr.contains("parked on VLAN 4095"))
     #expect(try oracle(vsctl, ["--db=\(db)", "get", "Port", tap3, "tag"]) == "4095")
     #expect(try oracle(vsctl, ["--db=\(db)", "get", "Port", tap2, "tag"]) == "120")
+
+    // The second NIC's portgroup is removed from its (tagged) network: fail closed on 4095 too,
+    // reported, never untagged.
+    _ = try oracle(
+      virsh, ["-c", uri, "net-update", net2, "delete", "portgroup", "<portgroup name='vlan-120'/>", "--live", "--config"])
+    let gone = try ovsvirt(["reconcile", "--domain", vm] + common + libvirt)
+    #expect(gone.status == 3)
+    #expect(gone.stderr.contains("\(tap2): VLAN unknown"), "\(gone.stderr)")
+    #expect(gone.stderr.contains("no portgroup 'vlan-120'"), "\(gone.stderr)")
+    #expect(try oracle(vsctl, ["--db=\(db)", "get", "Port", tap2, "tag"]) == "4095")
+    #expect(try oracle(vsctl, ["--db=\(db)", "get", "Port", tap2, "trunks"]) == "[]")
   }
 }
