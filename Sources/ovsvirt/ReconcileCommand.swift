@@ -12,8 +12,8 @@ struct ReconcileCommand: AsyncParsableCommand {
       For each OVS-backed NIC of each running domain (libvirt's live XML), its port must exist on the
       right bridge with the VLAN libvirt resolves (interface > portgroup > network) and the external_ids
       libvirt sets (iface-id, attached-mac, vm-id, iface-status). Everything missing or wrong is fixed
-      in one OVSDB transaction; a second run changes nothing. A NIC whose VLAN cannot be resolved is
-      parked on VLAN 4095, never left untagged. Exit 3 when any NIC was parked or could not be placed.
+      in one OVSDB transaction; a second run changes nothing. A NIC whose VLAN cannot be resolved (its
+      network or portgroup is gone) is parked on VLAN 4095, never left untagged. Exit 3 when any NIC was parked or could not be placed.
       """)
   @OptionGroup var options: SwitchOptions
   @OptionGroup var libvirt: LibvirtOptions
