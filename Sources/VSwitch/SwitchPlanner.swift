@@ -231,7 +231,8 @@ public struct SwitchPlanner: Sendable {
 
   /// The internal Interface + Port pair named like a bridge, as ovs-vsctl's add-br makes for real and
   /// fake bridges alike; returns the Port's uuid-name.
-  public func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder) -> String
+  public func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder)
+    -> String
   {
     let interface = "iface_\(name.rawValue.identifierSafe)"
     let port = "port_\(name.rawValue.identifierSafe)"

@@ -47,7 +47,9 @@ struct ApplyCommand: AsyncParsableCommand {
       for change in result.libvirt?.notRun ?? [] { unfinished.append("not done: \(change)") }
     }
     guard !unfinished.isEmpty else { return }
-    let ovs = result.operations == 0 ? "OVS already matched the spec" : "OVS is applied (\(result.operations) operations committed)"
+    let ovs =
+      result.operations == 0
+      ? "OVS already matched the spec" : "OVS is applied (\(result.operations) operations committed)"
     let done = result.libvirt?.done.count ?? 0
     FileHandle.standardError.write(
       Data(

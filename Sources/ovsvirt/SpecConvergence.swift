@@ -34,7 +34,8 @@ struct SpecConvergence {
     } catch {
       for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
       let count = error.problems.count
-      throw SwitchSession.fail("\(count) problem\(count == 1 ? "" : "s") in \(specOptions.spec); nothing changed", code: 1)
+      throw SwitchSession.fail(
+        "\(count) problem\(count == 1 ? "" : "s") in \(specOptions.spec); nothing changed", code: 1)
     }
   }
 

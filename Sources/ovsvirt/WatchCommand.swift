@@ -20,7 +20,10 @@ struct WatchCommand: AsyncParsableCommand {
   @OptionGroup var libvirt: LibvirtOptions
   @Option(help: "Seconds between full reconciles when nothing happens.") var interval: Double = 30
   @Option(help: "Only this domain (repeatable); default: every running domain.") var domain: [String] = []
-  @Option(help: "Also keep OVS as this spec says (bridges, fake bridges, ports, tunnels), e.g. after ovsdb-server restarts empty.")
+  @Option(
+    help:
+      "Also keep OVS as this spec says (bridges, fake bridges, ports, tunnels), e.g. after ovsdb-server restarts empty."
+  )
   var spec: String?
   @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
   @Option(help: "Serve Prometheus metrics on HOST:PORT (port 0: any free one), or 'off'.")

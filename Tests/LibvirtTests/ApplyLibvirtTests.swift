@@ -22,7 +22,9 @@ import TestSupport
     try env.virsh(
       "define",
       xml: VMEnvironment.tinyVM(
-        vm, interfaces: ["<interface type='bridge'><mac address='52:54:00:ab:00:01'/><source bridge='virbr9'/></interface>"]))
+        vm,
+        interfaces: ["<interface type='bridge'><mac address='52:54:00:ab:00:01'/><source bridge='virbr9'/></interface>"]
+      ))
     func spec(_ groups: String) throws -> String {
       let path = dir + "/spec.yaml"
       try """

@@ -86,7 +86,8 @@ import TestSupport
     // The second NIC's portgroup is removed from its (tagged) network: fail closed on 4095 too,
     // reported, never untagged.
     _ = try oracle(
-      virsh, ["-c", uri, "net-update", net2, "delete", "portgroup", "<portgroup name='vlan-120'/>", "--live", "--config"])
+      virsh,
+      ["-c", uri, "net-update", net2, "delete", "portgroup", "<portgroup name='vlan-120'/>", "--live", "--config"])
     let gone = try ovsvirt(["reconcile", "--domain", vm] + common + libvirt)
     #expect(gone.status == 3)
     #expect(gone.stderr.contains("\(tap2): VLAN unknown"), "\(gone.stderr)")

@@ -60,7 +60,10 @@ import TestSupport
     for line in [
       ["add-br", "ovsbr0"], ["add-br", "brlv140", "ovsbr0", "140"], ["add-port", "ovsbr0", "ens3f4", "trunks=120,130"],
       ["add-port", "ovsbr0", "vlan120", "tag=120", "--", "set", "Interface", "vlan120", "type=internal"],
-      ["add-port", "ovsbr0", "vxlan0", "--", "set", "Interface", "vxlan0", "type=vxlan", "options:remote_ip=10.43.11.12"],
+      [
+        "add-port", "ovsbr0", "vxlan0", "--", "set", "Interface", "vxlan0", "type=vxlan",
+        "options:remote_ip=10.43.11.12",
+      ],
     ] {
       _ = try reference.db.oracle("ovs-vsctl", arguments: ["--no-wait"] + line)
     }
@@ -109,7 +112,8 @@ import TestSupport
     let root = try h.vsctl("get", "Open_vSwitch", ".", "_uuid")
     _ = try h.db.oracle(
       "ovsdb-client", "transact",
-      "[\"Open_vSwitch\",{\"op\":\"delete\",\"table\":\"Open_vSwitch\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"\(root)\"]]]}]")
+      "[\"Open_vSwitch\",{\"op\":\"delete\",\"table\":\"Open_vSwitch\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"\(root)\"]]]}]"
+    )
     let spec = try h.spec(Self.seedOVS)
     let result = try h.apply(spec)
     #expect(result["ovs"]?["changes"]?.arrayValue?.first?.stringValue?.contains("Open_vSwitch root row") == true)
@@ -139,8 +143,11 @@ import TestSupport
     #expect(try h.apply(reduced)["writes"] == 0, "without --prune nothing is removed")
     let pruned = try h.apply(reduced, ["--prune"])
     let removed = Set(pruned["ovs"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-    #expect(removed == ["- bridge old0: ovsvirt-owned, not in the spec", "- fake bridge f30: ovsvirt-owned, not in the spec",
-      "- port p2: ovsvirt-owned, not in the spec"])
+    #expect(
+      removed == [
+        "- bridge old0: ovsvirt-owned, not in the spec", "- fake bridge f30: ovsvirt-owned, not in the spec",
+        "- port p2: ovsvirt-owned, not in the spec",
+      ])
     #expect(try h.vsctl("list-ports", "br0").split(separator: "\n") == ["hand1", "p1", "vnet7"])
     #expect(try h.vsctl("list-br").split(separator: "\n") == ["br0"])
 
@@ -160,7 +167,8 @@ import TestSupport
     func cluster(_ hosts: [String]) throws -> String {
       let entries = hosts.enumerated().map { "    - {name: \($0.element), ip: 10.1.0.\($0.offset + 1)}" }
       return try h.spec(
-        "bridges:\n  - name: br0\ncluster:\n  bridge: br0\n  key: 77\n  hosts:\n" + entries.joined(separator: "\n") + "\n")
+        "bridges:\n  - name: br0\ncluster:\n  bridge: br0\n  key: 77\n  hosts:\n" + entries.joined(separator: "\n")
+          + "\n")
     }
     _ = try h.apply(try cluster(["n1", "n2", "n3"]), ["--host", "n1"])
     #expect(try h.vsctl("list-ports", "br0").split(separator: "\n") == ["vx-n2", "vx-n3"])

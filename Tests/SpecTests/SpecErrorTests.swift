@@ -18,8 +18,10 @@ import TestSupport
   static let bridge = "bridges:\n  - name: br0\n"
 
   static let specs: [BadSpec] = [
-    BadSpec(name: "YAML syntax", yaml: "bridges:\n  - name: br0\n    ports: [p1\n", line: 4, reason: "YAML syntax error"),
-    BadSpec(name: "unknown top-level key", yaml: "bridgez:\n  - name: br0\n", line: 1, reason: "did you mean 'bridges'"),
+    BadSpec(
+      name: "YAML syntax", yaml: "bridges:\n  - name: br0\n    ports: [p1\n", line: 4, reason: "YAML syntax error"),
+    BadSpec(
+      name: "unknown top-level key", yaml: "bridgez:\n  - name: br0\n", line: 1, reason: "did you mean 'bridges'"),
     BadSpec(
       name: "unknown port key", yaml: bridge + "    ports:\n      - name: p1\n        acess: 10\n", line: 5,
       reason: "unknown key 'acess'"),
@@ -70,7 +72,8 @@ import TestSupport
         + "    tunnels:\n      - {name: vx1, remote_ip: 10.0.0.1}\ncluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.2}\n",
       line: 4, reason: "goes to this host itself", host: "a"),
     BadSpec(
-      name: "VNI above 24 bits", yaml: bridge + "    tunnels:\n      - {name: vx1, remote_ip: 10.0.0.2, key: 16777216}\n",
+      name: "VNI above 24 bits",
+      yaml: bridge + "    tunnels:\n      - {name: vx1, remote_ip: 10.0.0.2, key: 16777216}\n",
       line: 4, reason: "is not a VNI"),
     BadSpec(
       name: "bond of one", yaml: bridge + "    ports:\n      - {name: bond0, bond: [eth1]}\n", line: 4,
@@ -89,7 +92,8 @@ import TestSupport
       reason: "bridge 'nobr' is not a bridge of this spec"),
     BadSpec(
       name: "network VLAN against its fake bridge",
-      yaml: bridge + "  - {name: f1, parent: br0, vlan: 140}\nnetworks:\n  - {name: n1, bridge: f1, vlan: 150}\n", line: 5,
+      yaml: bridge + "  - {name: f1, parent: br0, vlan: 140}\nnetworks:\n  - {name: n1, bridge: f1, vlan: 150}\n",
+      line: 5,
       reason: "asks VLAN 150"),
     BadSpec(
       name: "unknown portgroup",
@@ -98,7 +102,8 @@ import TestSupport
       line: 8, reason: "network 'n1' has no portgroup 'pg2'"),
     BadSpec(
       name: "bad MAC",
-      yaml: bridge + "domains:\n  - name: vm1\n    interfaces:\n      - {mac: '52:54:00:zz:00:01', bridge: br0}\n", line: 6,
+      yaml: bridge + "domains:\n  - name: vm1\n    interfaces:\n      - {mac: '52:54:00:zz:00:01', bridge: br0}\n",
+      line: 6,
       reason: "is not a unicast MAC address"),
     BadSpec(
       name: "duplicate MAC",
@@ -107,7 +112,8 @@ import TestSupport
       line: 9, reason: "MAC 52:54:00:00:00:01 is already used"),
     BadSpec(
       name: "host not in the cluster",
-      yaml: bridge + "cluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.2}\n",
+      yaml: bridge
+        + "cluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.2}\n",
       line: 6, reason: "this host 'zz' is not in cluster.hosts", host: "zz"),
     BadSpec(
       name: "mesh of three without RSTP",
@@ -121,7 +127,8 @@ import TestSupport
       line: 4, reason: "a star needs 'hub'", host: "a"),
     BadSpec(
       name: "two hosts with one address",
-      yaml: bridge + "cluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.1}\n",
+      yaml: bridge
+        + "cluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.1}\n",
       line: 7, reason: "has the same ip as 'a'", host: "a"),
   ]
 

@@ -20,14 +20,17 @@ import VirtXML
     #expect(ports["vxlan0"]?.interfaces.first?.options == ["remote_ip": "10.43.11.12"])
     #expect(spec.networks.map(\.definition.name) == ["ovsvl", "ovsvl2"])
     #expect(spec.networks[1].definition.portgroups.first?.isDefault == true)
-    #expect(spec.attachments.map(\.target) == [.network("ovsvl", portgroup: nil), .network("ovsvl2", portgroup: "vlan-120")])
+    #expect(
+      spec.attachments.map(\.target) == [.network("ovsvl", portgroup: nil), .network("ovsvl2", portgroup: "vlan-120")])
     // Every object knows its line, for messages about it later.
     #expect(spec.fakeBridges[0].location.line == 18)
   }
 
   @Test func meshGivesEachHostItsPeersWithStableNamesAndRSTP() throws {
     let path = Self.repository + "/examples/cluster.yaml"
-    for (host, peers) in [("node1", ["node2", "node3"]), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"])] {
+    for (host, peers) in [
+      ("node1", ["node2", "node3"]), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"]),
+    ] {
       let spec = try SpecLoader.load(path: path, host: host)
       let tunnels = spec.ports.filter { $0.meshPeer != nil }
       #expect(tunnels.map(\.name.rawValue) == peers.map { "vx-\($0)" })

@@ -51,7 +51,8 @@ public struct LibvirtConverger {
         if network.autostart {
           steps.append(
             Step(
-              change: PlannedChange(.change, "network \(name)", "autostart"), action: .autostart(network: name, on: true)))
+              change: PlannedChange(.change, "network \(name)", "autostart"),
+              action: .autostart(network: name, on: true)))
         }
         continue
       }
@@ -63,7 +64,8 @@ public struct LibvirtConverger {
           Step(
             change: PlannedChange(
               .change, "network \(name)",
-              "redefine: \(detail)\(active ? " (the running network keeps its old settings until it is restarted)" : "")"),
+              "redefine: \(detail)\(active ? " (the running network keeps its old settings until it is restarted)" : "")"
+            ),
             action: .define(xml: redefined)))
       }
       if try !current.isActive() {
@@ -87,12 +89,14 @@ public struct LibvirtConverger {
       let nics = try DomainInterface.all(inDomainXML: try vm.xml(inactive: true))
       let action = Action.attach(domain: attachment.domain, mac: attachment.mac, target: attachment.target)
       guard let nic = nics.first(where: { $0.mac == attachment.mac }) else {
-        steps.append(Step(change: PlannedChange(.add, subject, "new NIC on \(attachment.target.summary)"), action: action))
+        steps.append(
+          Step(change: PlannedChange(.add, subject, "new NIC on \(attachment.target.summary)"), action: action))
         continue
       }
       if !NICAttacher.matches(nic, attachment.target) {
         let from = nic.sourceNetwork.map { $0 + (nic.portgroup.map { "/\($0)" } ?? "") } ?? nic.sourceBridge ?? nic.type
-        steps.append(Step(change: PlannedChange(.change, subject, "\(from) → \(attachment.target.summary)"), action: action))
+        steps.append(
+          Step(change: PlannedChange(.change, subject, "\(from) → \(attachment.target.summary)"), action: action))
       }
     }
     return (steps, problems)
@@ -109,7 +113,8 @@ public struct LibvirtConverger {
         case .autostart(let network, let on): try connection.network(named: network).setAutostart(on)
         case .attach(let domain, let mac, let target):
           outcome.notes += try NICAttacher.apply(
-            try connection.domain(named: domain), connection: connection, mac: mac, target: target, templates: templates)
+            try connection.domain(named: domain), connection: connection, mac: mac, target: target, templates: templates
+          )
         }
         outcome.done.append(step.change)
       } catch {
@@ -125,10 +130,12 @@ public struct LibvirtConverger {
     var parts = ["on \(definition.bridge)"]
     if let vlan = definition.vlan { parts.append("VLAN \(vlan)") }
     if !definition.portgroups.isEmpty {
-      parts.append("portgroups " + definition.portgroups.map { group in
-        let tags = group.vlan.map { $0.tags.map(String.init).joined(separator: ",") } ?? "untagged"
-        return "\(group.name)(\(tags)\(group.isDefault ? ", default" : ""))"
-      }.joined(separator: " "))
+      parts.append(
+        "portgroups "
+          + definition.portgroups.map { group in
+            let tags = group.vlan.map { $0.tags.map(String.init).joined(separator: ",") } ?? "untagged"
+            return "\(group.name)(\(tags)\(group.isDefault ? ", default" : ""))"
+          }.joined(separator: " "))
     }
     return parts.joined(separator: " ")
   }

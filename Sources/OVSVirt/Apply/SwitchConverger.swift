@@ -55,7 +55,8 @@ private struct Run {
     }
     if !newBridges.isEmpty {
       txn.add(
-        .mutate(table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .insert, .set(newBridges))]))
+        .mutate(
+          table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .insert, .set(newBridges))]))
     }
     removeDeparted(&txn)
     if prune { pruneOwned(root: root, &txn) }
@@ -83,7 +84,8 @@ private struct Run {
     if let existing {
       var row: [String: Datum] = [:]
       var details: [String] = []
-      if let wanted = bridge.datapathType, (existing.datapathType.isEmpty ? "system" : existing.datapathType) != wanted {
+      if let wanted = bridge.datapathType, (existing.datapathType.isEmpty ? "system" : existing.datapathType) != wanted
+      {
         row["datapath_type"] = .scalar(.string(wanted))
         details.append("datapath_type \(existing.datapathType) → \(wanted)")
       }
@@ -140,9 +142,12 @@ private struct Run {
       }
       return
     }
-    if let parent, let other = state.bridges.values.first(where: { $0.parent == parent.name && $0.vlan == fake.vlan.value }) {
+    if let parent,
+      let other = state.bridges.values.first(where: { $0.parent == parent.name && $0.vlan == fake.vlan.value })
+    {
       refuse(
-        fake.location, "bridge '\(name)'", "'\(other.name)' is already the fake bridge for VLAN \(fake.vlan) on \(parent.name)",
+        fake.location, "bridge '\(name)'",
+        "'\(other.name)' is already the fake bridge for VLAN \(fake.vlan) on \(parent.name)",
         fix: "name it '\(other.name)' in the spec, or delete '\(other.name)'")
       return
     }
@@ -164,7 +169,8 @@ private struct Run {
 
   // MARK: ports
 
-  mutating func port(_ port: HostSpec.Port, bridge: BridgeView?, _ txn: inout TransactionBuilder, _ refs: inout [Atom]) {
+  mutating func port(_ port: HostSpec.Port, bridge: BridgeView?, _ txn: inout TransactionBuilder, _ refs: inout [Atom])
+  {
     let name = port.name.rawValue
     planner.guardNameRead(name, &txn)
     for interface in port.interfaces where interface.name != port.name {
@@ -243,7 +249,9 @@ private struct Run {
       }
       if view.options != interface.options {
         row["options"] = .map(interface.options)
-        details.append("options \(interface.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        details.append(
+          "options \(interface.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+        )
       }
       if let mtu = interface.mtuRequest, view.mtuRequest != mtu {
         row["mtu_request"] = .scalar(.integer(Int64(mtu)))
@@ -327,7 +335,8 @@ private struct Run {
       _ = txn.row("Bridge", bridge.uuid, columns: ["ports"])
       txn.add(
         .mutate(
-          table: "Open_vSwitch", where: [.uuid(root)], mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
+          table: "Open_vSwitch", where: [.uuid(root)],
+          mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
       doomedBridges.insert(bridge.uuid)
       changes.append(PlannedChange(.remove, "bridge \(bridge.name)", "ovsvirt-owned, not in the spec"))
     }
@@ -340,14 +349,16 @@ private struct Run {
         let vms = state.ports.values.filter { $0.bridge == port.name && isVMPort($0) }.map(\.name).sorted()
         guard vms.isEmpty else {
           refuse(
-            here, "fake bridge '\(port.name)'", "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
+            here, "fake bridge '\(port.name)'",
+            "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
             fix: "move those VMs' NICs elsewhere first, or keep the fake bridge in the spec")
           continue
         }
       }
       remove(port, &txn)
       changes.append(
-        PlannedChange(.remove, "\(port.fakeBridge ? "fake bridge" : "port") \(port.name)", "ovsvirt-owned, not in the spec"))
+        PlannedChange(
+          .remove, "\(port.fakeBridge ? "fake bridge" : "port") \(port.name)", "ovsvirt-owned, not in the spec"))
     }
   }
 
@@ -355,7 +366,8 @@ private struct Run {
     _ = txn.row("Port", port.uuid, columns: ["name"])
     txn.add(
       .mutate(
-        table: "Bridge", where: [.uuid(port.bridgeUUID)], mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+        table: "Bridge", where: [.uuid(port.bridgeUUID)],
+        mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
   }
 
   /// A port libvirt plugged for a VM (it carries the VM's identifiers).
@@ -397,6 +409,9 @@ extension InterfaceSpec.Kind {
 extension String {
   /// OVSDB uuid-names must be identifiers.
   var identifier: String {
-    String(unicodeScalars.map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_" })
+    String(
+      unicodeScalars.map {
+        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_"
+      })
   }
 }

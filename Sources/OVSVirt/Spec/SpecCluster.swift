@@ -20,12 +20,14 @@ extension SpecBuilder {
         let name = reader.string(h["name"]), let ip = reader.string(h["ip"])
       else { continue }
       if let other = hosts.first(where: { $0.name == name }) {
-        reader.report(entry, "host '\(name)' is listed twice (also at line \(other.node.location.line))", fix: "keep one")
+        reader.report(
+          entry, "host '\(name)' is listed twice (also at line \(other.node.location.line))", fix: "keep one")
         continue
       }
       if let other = hosts.first(where: { $0.ip == ip }) {
         reader.report(
-          entry, "host '\(name)' has the same ip as '\(other.name)' (\(ip))", fix: "give each host its own underlay address")
+          entry, "host '\(name)' has the same ip as '\(other.name)' (\(ip))",
+          fix: "give each host its own underlay address")
         continue
       }
       do {
@@ -98,7 +100,8 @@ extension SpecBuilder {
       }
     } else if topology == "star", let hub {
       spec.notes.append(
-        "star topology on \(bridgeName): hub \(hub)\(me == hub ? " (this host)" : ""); spokes reach each other through it")
+        "star topology on \(bridgeName): hub \(hub)\(me == hub ? " (this host)" : ""); spokes reach each other through it"
+      )
     }
   }
 

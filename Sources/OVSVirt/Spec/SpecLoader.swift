@@ -10,11 +10,13 @@ public enum SpecLoader {
     let location = SpecLocation(file: path, line: 1, column: 1)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw SpecError([
-        SpecProblem(location: location, path: "", problem: "cannot read the file", fix: "check the path and permissions")
+        SpecProblem(
+          location: location, path: "", problem: "cannot read the file", fix: "check the path and permissions")
       ])
     }
     guard let text = String(data: data, encoding: .utf8) else {
-      throw SpecError([SpecProblem(location: location, path: "", problem: "is not UTF-8 text", fix: "save it as UTF-8")])
+      throw SpecError([SpecProblem(location: location, path: "", problem: "is not UTF-8 text", fix: "save it as UTF-8")]
+      )
     }
     return try parse(text, file: path, host: host)
   }
@@ -39,7 +41,8 @@ public enum SpecLoader {
   static func syntaxProblem(_ error: any Error, file: String) -> SpecProblem {
     let fix = "fix the YAML syntax (indent with spaces, `key: value`, `- item`)"
     switch error {
-    case YamlError.scanner(let context, let problem, let mark, _), YamlError.parser(let context, let problem, let mark, _),
+    case YamlError.scanner(let context, let problem, let mark, _),
+      YamlError.parser(let context, let problem, let mark, _),
       YamlError.composer(let context, let problem, let mark, _):
       let detail = context.map { "\($0.text), " } ?? ""
       return SpecProblem(
@@ -75,7 +78,8 @@ struct SpecBuilder {
       guard let parent = spec.bridges.first(where: { $0.name.rawValue == fake.parent }) else {
         let isFake = spec.fakeBridges.contains { $0.name.rawValue == fake.parent }
         reader.report(
-          at: fake.location, path: "bridges", "fake bridge '\(fake.name)': parent '\(fake.parent)' is "
+          at: fake.location, path: "bridges",
+          "fake bridge '\(fake.name)': parent '\(fake.parent)' is "
             + (isFake ? "itself a fake bridge" : "not a bridge of this spec"),
           fix: isFake ? "use that fake bridge's parent" : "add `- name: \(fake.parent)` under bridges:")
         continue
@@ -175,12 +179,16 @@ struct SpecBuilder {
       }
     } else {
       for key in ["bond_mode", "lacp"] where f[key] != nil {
-        reader.report(f.values[key] ?? node, "'\(key)' applies to bonds only", fix: "add `bond: [NIC1, NIC2]` or drop it")
+        reader.report(
+          f.values[key] ?? node, "'\(key)' applies to bonds only", fix: "add `bond: [NIC1, NIC2]` or drop it")
       }
       var options: [String: String] = [:]
       if kind == "patch" {
-        if let peer { options["peer"] = peer } else {
-          reader.report(node, "patch port '\(name)' needs 'peer'", fix: "add `peer: PORT` (the patch port on the other bridge)")
+        if let peer {
+          options["peer"] = peer
+        } else {
+          reader.report(
+            node, "patch port '\(name)' needs 'peer'", fix: "add `peer: PORT` (the patch port on the other bridge)")
         }
       }
       let interfaceKind: InterfaceSpec.Kind = kind == "internal" ? .internal : kind == "patch" ? .patch : .system
@@ -202,9 +210,12 @@ struct SpecBuilder {
   mutating func tunnel(_ node: SpecNode, bridge: String, into spec: inout HostSpec) {
     guard
       let f = reader.fields(
-        node, keys: ["name", "type", "remote_ip", "local_ip", "key", "dst_port", "mtu"], required: ["name", "remote_ip"])
+        node, keys: ["name", "type", "remote_ip", "local_ip", "key", "dst_port", "mtu"],
+        required: ["name", "remote_ip"])
     else { return }
-    guard let name = interfaceName(f["name"], role: "tunnel"), let remote = reader.string(f["remote_ip"]) else { return }
+    guard let name = interfaceName(f["name"], role: "tunnel"), let remote = reader.string(f["remote_ip"]) else {
+      return
+    }
     let kind = InterfaceSpec.Kind(rawValue: reader.choice(f["type"], ["vxlan", "geneve", "gre"]) ?? "vxlan") ?? .vxlan
     let key = f["key"].flatMap { reader.string($0) }
     let options = TunnelOptions(

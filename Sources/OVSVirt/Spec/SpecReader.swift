@@ -62,7 +62,8 @@ final class SpecReader {
         continue
       }
       let key = scalar.string
-      let keyNodeSpec = SpecNode(keyNode, path: node.path.isEmpty ? key : "\(node.path).\(key)", file: node.location.file)
+      let keyNodeSpec = SpecNode(
+        keyNode, path: node.path.isEmpty ? key : "\(node.path).\(key)", file: node.location.file)
       guard keys.contains(key) else {
         let hint = Self.closest(key, in: keys).map { "did you mean '\($0)'? " } ?? ""
         report(keyNodeSpec, "unknown key '\(key)'", fix: "\(hint)known keys here: \(keys.joined(separator: ", "))")
