@@ -8,10 +8,17 @@ import CLibvirt
 public final class Domain: @unchecked Sendable {
   let pointer: virDomainPtr
   let connection: Connection
+  /// Read once, when the handle is made: libvirt keeps it in the handle (only a rename through this
+  /// very handle changes it, which ovsvirt never does), and sorting hundreds of domains by a name
+  /// read on every comparison cost more than listing them.
+  public let name: String
 
   init(_ pointer: virDomainPtr, connection: Connection) {
     self.pointer = pointer
     self.connection = connection
+    name =
+      connection.lib.callAs(.virDomainGetName, LibvirtLibrary.DomainName.self)(pointer).map { String(cString: $0) }
+      ?? ""
   }
 
   deinit {
@@ -19,10 +26,6 @@ public final class Domain: @unchecked Sendable {
   }
 
   var lib: LibvirtLibrary { connection.lib }
-
-  public var name: String {
-    lib.callAs(.virDomainGetName, LibvirtLibrary.DomainName.self)(pointer).map { String(cString: $0) } ?? ""
-  }
 
   /// The domain's UUID (libvirt's vm-id, which OVS ports carry in external_ids).
   public var uuid: String {

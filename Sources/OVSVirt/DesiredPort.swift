@@ -24,8 +24,15 @@ extension DesiredPort {
     var ports: [DesiredPort] = []
     // Many NICs share a few networks: each network's XML is fetched once per call.
     var networkXML: [String: String] = [:]
-    let domains = try only.map { [try connection.domain(named: $0)] } ?? connection.domains(activeOnly: true)
-    for domain in domains where try domain.isActive() {
+    let domains: [Domain]
+    if let only {
+      let domain = try connection.domain(named: only)
+      domains = try domain.isActive() ? [domain] : []
+    } else {
+      // libvirt lists only the running ones: asking each again is one more daemon round trip per domain.
+      domains = try connection.domains(activeOnly: true)
+    }
+    for domain in domains {
       let name = domain.name
       let vmID = domain.uuid
       for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
