@@ -20,15 +20,19 @@ struct ReconcileCommand: AsyncParsableCommand {
   @Option(help: "Only this domain.") var domain: String?
 
   func run() async throws {
-    let connection = try libvirt.open()
-    let desired: [DesiredPort]
-    do {
-      desired = try DesiredPort.fromLibvirt(connection, only: domain)
-    } catch {
-      throw DomainChange.exitError(error, domain: domain ?? "")
-    }
     let session = SwitchSession(options: options)
-    let client = try await session.connect()
+    // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
+    // connection, one XML per domain) is most of a reconcile: both run at once.
+    let switchClient = Task { try await session.startClient() }
+    // A libvirt failure is the one reported, as when libvirt was asked first; the OVSDB connection,
+    // if made, ends with the process.
+    let desired = try await Self.desiredPorts(libvirt, only: domain)
+    let client: ReplicaClient
+    do {
+      client = try await switchClient.value
+    } catch {
+      throw session.fail("\(error)", code: 2)
+    }
     let outcome: Reconciler.Outcome
     do {
       outcome = try await Reconciler.reconcile(desired, client: client, dryRun: options.dryRun)
@@ -51,5 +55,25 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
     for problem in outcome.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
     if !outcome.problems.isEmpty { throw ExitCode(3) }
+  }
+
+  /// The running domains' NICs, with failures reported as ovsvirt's exit codes. libvirt's calls
+  /// block, so they run on a thread of their own: the cooperative pool has one thread per core (two
+  /// on a 2-core host), and the OVSDB connection is decoded on it meanwhile.
+  static func desiredPorts(_ libvirt: LibvirtOptions, only domain: String?) async throws -> [DesiredPort] {
+    try await withCheckedThrowingContinuation { continuation in
+      let thread = Thread {
+        continuation.resume(
+          with: Result {
+            let connection = try libvirt.open()
+            do {
+              return try DesiredPort.fromLibvirt(connection, only: domain)
+            } catch {
+              throw DomainChange.exitError(error, domain: domain ?? "")
+            }
+          })
+      }
+      thread.start()
+    }
   }
 }

@@ -9,6 +9,16 @@ struct SwitchSession {
   let options: SwitchOptions
 
   func connect() async throws -> ReplicaClient {
+    do {
+      return try await startClient()
+    } catch {
+      throw fail("\(error)", code: 2)
+    }
+  }
+
+  /// `connect` without reporting a failure: for a caller that connects while doing something else
+  /// whose own failure must be the one reported.
+  func startClient() async throws -> ReplicaClient {
     var clientOptions = ReplicaClient.Options()
     clientOptions.connectTimeout = .milliseconds(Int64(options.timeout * 1000))
     clientOptions.callTimeout = .milliseconds(Int64(options.timeout * 1000))
@@ -18,7 +28,7 @@ struct SwitchSession {
       try await client.start()
     } catch {
       await client.close()
-      throw fail("\(error)", code: 2)
+      throw error
     }
     return client
   }
