@@ -14,15 +14,18 @@ public enum Reconciler {
   }
 
   /// Plans every desired port on one guarded transaction (rerun on conflicts) and commits it.
-  public static func reconcile(_ desired: [DesiredPort], client: ReplicaClient, dryRun: Bool = false) async throws
-    -> Outcome
-  {
+  /// `prepared`: the switch view, built ahead from the client's replica (e.g. while libvirt was still
+  /// being asked); used only while the replica is still at the snapshot it was built from.
+  public static func reconcile(
+    _ desired: [DesiredPort], client: ReplicaClient, prepared: SwitchState? = nil, dryRun: Bool = false
+  ) async throws -> Outcome {
     let planner = SwitchPlanner()
     let (plan, results) = try await client.transaction {
       txn -> (actions: [String], problems: [String], operations: Int) in
       var actions: [String] = []
       var problems: [String] = []
-      let state = SwitchState(txn.snapshot)
+      let state =
+        prepared.flatMap { $0.snapshot.generation == txn.snapshot.generation ? $0 : nil } ?? SwitchState(txn.snapshot)
       for port in desired {
         if let reason = port.parkedBecause {
           problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")

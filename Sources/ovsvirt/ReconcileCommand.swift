@@ -3,6 +3,7 @@ import Foundation
 import Libvirt
 import OVSDB
 import OVSVirt
+import VSwitch
 
 struct ReconcileCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -23,19 +24,23 @@ struct ReconcileCommand: AsyncParsableCommand {
     let session = SwitchSession(options: options)
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
     // connection, one XML per domain) is most of a reconcile: both run at once.
-    let switchClient = Task { try await session.startClient() }
+    let switchClient = Task {
+      let client = try await session.startClient()
+      // Indexing the replica for planning is done here too, while libvirt is still working.
+      return (client, await client.replica.map { SwitchState($0.snapshot) })
+    }
     // A libvirt failure is the one reported, as when libvirt was asked first; the OVSDB connection,
     // if made, ends with the process.
     let desired = try await Self.desiredPorts(libvirt, only: domain)
-    let client: ReplicaClient
+    let (client, prepared): (ReplicaClient, SwitchState?)
     do {
-      client = try await switchClient.value
+      (client, prepared) = try await switchClient.value
     } catch {
       throw session.fail("\(error)", code: 2)
     }
     let outcome: Reconciler.Outcome
     do {
-      outcome = try await Reconciler.reconcile(desired, client: client, dryRun: options.dryRun)
+      outcome = try await Reconciler.reconcile(desired, client: client, prepared: prepared, dryRun: options.dryRun)
     } catch {
       await client.close()
       throw session.translate(error)
