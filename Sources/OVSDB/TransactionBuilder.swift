@@ -6,6 +6,16 @@ public struct TransactionBuilder {
   public private(set) var guards: [DBOperation] = []
   public private(set) var operations: [DBOperation] = []
   private var guarded: Set<DBOperation> = []
+  /// The `rows(_:where:equals:)` lookups already guarded. Their guard follows from the lookup and the
+  /// (fixed) snapshot, so a repeat is recognised by these three values rather than by building and
+  /// hashing the whole operation again: planning 500 ports looks names up 3,000 times.
+  private var guardedLookups: Set<Lookup> = []
+
+  private struct Lookup: Hashable {
+    var table: String
+    var column: String
+    var value: Atom
+  }
 
   public init(snapshot: ReplicaSnapshot) {
     self.snapshot = snapshot
@@ -25,10 +35,14 @@ public struct TransactionBuilder {
     uuid: RowUUID, row: [String: Datum]
   )] {
     let found = snapshot.rows(table, where: column, equals: value)
-    addGuard(
-      .wait(
-        table: table, where: [.equals(column, value)], columns: ["_uuid"], until: .equal,
-        rows: found.map { ["_uuid": .scalar(.uuid($0.0))] }, timeout: 0))
+    if guardedLookups.insert(Lookup(table: table, column: column, value: value)).inserted {
+      // Not through `addGuard`: `row` and `allRows` name rows by _uuid or not at all, so only a
+      // lookup by _uuid could repeat one of their waits, and a repeated wait is merely redundant.
+      guards.append(
+        .wait(
+          table: table, where: [.equals(column, value)], columns: ["_uuid"], until: .equal,
+          rows: found.map { ["_uuid": .scalar(.uuid($0.0))] }, timeout: 0))
+    }
     return found.map { (uuid: $0.0, row: $0.1) }
   }
 
