@@ -1,4 +1,6 @@
+import Foundation
 import Libvirt
+import NIOConcurrencyHelpers
 import OVSDB
 import VSwitch
 import VirtXML
@@ -32,10 +34,9 @@ extension DesiredPort {
       // libvirt lists only the running ones: asking each again is one more daemon round trip per domain.
       domains = try connection.domains(activeOnly: true)
     }
-    for domain in domains {
+    for (domain, vmID, nics) in try described(domains) {
       let name = domain.name
-      let vmID = domain.uuid
-      for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
+      for nic in nics {
         guard nic.virtualPortType == "openvswitch", let tap = nic.targetDevice, let bridge = nic.sourceBridge else {
           continue
         }
@@ -66,6 +67,29 @@ extension DesiredPort {
       }
     }
     return ports
+  }
+
+  /// Each domain's UUID and NICs, from its live XML: a daemon round trip and a parse per domain,
+  /// independent of the others, so spread over a few threads. The error thrown is the first failing
+  /// domain's in list order, as when they were read one at a time.
+  private static func described(_ domains: [Domain]) throws -> [Described] {
+    // At most 4: libvirtd serves at most 5 requests of one connection at a time (max_client_requests).
+    let threads = min(domains.count, ProcessInfo.processInfo.activeProcessorCount, 4)
+    guard threads > 1 else { return try domains.map(describe) }
+    let results = NIOLockedValueBox([Result<Described, any Error>?](repeating: nil, count: domains.count))
+    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+      for index in stride(from: worker, to: domains.count, by: threads) {
+        let result = Result { try describe(domains[index]) }
+        results.withLockedValue { $0[index] = result }
+      }
+    }
+    return try results.withLockedValue { $0 }.compactMap { try $0?.get() }
+  }
+
+  private typealias Described = (domain: Domain, vmID: String, nics: [DomainInterface])
+
+  @Sendable private static func describe(_ domain: Domain) throws -> Described {
+    (domain, domain.uuid, try DomainInterface.all(inDomainXML: try domain.xml()))
   }
 }
 
