@@ -21,6 +21,19 @@ struct ReconcileCommand: AsyncParsableCommand {
   @Option(help: "Only this domain.") var domain: String?
 
   func run() async throws {
+    let libvirtClosed = DispatchGroup()
+    do {
+      try await reconcile(libvirtClosed: libvirtClosed)
+    } catch {
+      await Self.wait(for: libvirtClosed)
+      throw error
+    }
+    await Self.wait(for: libvirtClosed)
+  }
+
+  /// `libvirtClosed` is left once the libvirt connection is closed, which happens while planning:
+  /// the process must not exit (and tear libvirt down) before.
+  private func reconcile(libvirtClosed: DispatchGroup) async throws {
     let session = SwitchSession(options: options)
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
     // connection, one XML per domain) is most of a reconcile: both run at once.
@@ -31,7 +44,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
     // A libvirt failure is the one reported, as when libvirt was asked first; the OVSDB connection,
     // if made, ends with the process.
-    let desired = try await Self.desiredPorts(libvirt, only: domain)
+    let desired = try await Self.desiredPorts(libvirt, only: domain, closed: libvirtClosed)
     let (client, prepared): (ReplicaClient, SwitchState?)
     do {
       (client, prepared) = try await switchClient.value
@@ -64,21 +77,45 @@ struct ReconcileCommand: AsyncParsableCommand {
 
   /// The running domains' NICs, with failures reported as ovsvirt's exit codes. libvirt's calls
   /// block, so they run on a thread of their own: the cooperative pool has one thread per core (two
-  /// on a 2-core host), and the OVSDB connection is decoded on it meanwhile.
-  static func desiredPorts(_ libvirt: LibvirtOptions, only domain: String?) async throws -> [DesiredPort] {
-    try await withCheckedThrowingContinuation { continuation in
+  /// on a 2-core host), and the OVSDB connection is decoded on it meanwhile. The connection is
+  /// closed on that thread after the answer, while the caller plans (the test driver frees every
+  /// domain then: ~2 ms for 250), and `closed` is left once it is.
+  static func desiredPorts(_ libvirt: LibvirtOptions, only domain: String?, closed: DispatchGroup) async throws
+    -> [DesiredPort]
+  {
+    closed.enter()
+    return try await withCheckedThrowingContinuation { answer in
       let thread = Thread {
-        continuation.resume(
-          with: Result {
-            let connection = try libvirt.open()
-            do {
-              return try DesiredPort.fromLibvirt(connection, only: domain)
-            } catch {
-              throw DomainChange.exitError(error, domain: domain ?? "")
-            }
-          })
+        read(libvirt, only: domain, answer: answer)
+        closed.leave()
       }
       thread.start()
     }
+  }
+
+  private static func read(
+    _ libvirt: LibvirtOptions, only domain: String?, answer: CheckedContinuation<[DesiredPort], any Error>
+  ) {
+    let connection: Connection
+    do {
+      connection = try libvirt.open()
+    } catch {
+      return answer.resume(throwing: error)
+    }
+    withExtendedLifetime(connection) {
+      answer.resume(
+        with: Result {
+          do {
+            return try DesiredPort.fromLibvirt(connection, only: domain)
+          } catch {
+            throw DomainChange.exitError(error, domain: domain ?? "")
+          }
+        })
+    }
+  }
+
+  /// Returns once every block entered in `group` has left, without holding a pool thread meanwhile.
+  private static func wait(for group: DispatchGroup) async {
+    await withCheckedContinuation { done in group.notify(queue: .global()) { done.resume() } }
   }
 }
