@@ -40,7 +40,8 @@ public final class Connection: @unchecked Sendable {
   /// Whether the connection still reaches its daemon. libvirt notices a closed socket on its event
   /// loop; the driver name, by contrast, is answered locally even after libvirtd died.
   public func isAlive() -> Bool {
-    lib.callAs(.virConnectIsAlive, LibvirtLibrary.ConnectInt.self)(pointer) == 1
+    lib.runEventLoop()
+    return lib.callAs(.virConnectIsAlive, LibvirtLibrary.ConnectInt.self)(pointer) == 1
   }
 
   /// The libvirt library version in the daemon, as major.minor.release.

@@ -42,6 +42,7 @@ extension Connection {
   /// Lifecycle (defined, started, stopped, …) and device added/removed events of every domain on
   /// this connection, until the stream is dropped or the connection closes.
   public func domainEvents() throws(LibvirtError) -> AsyncStream<DomainEvent> {
+    lib.runEventLoop()
     let (stream, continuation) = AsyncStream.makeStream(of: DomainEvent.self, bufferingPolicy: .unbounded)
     let register = lib.callAs(.virConnectDomainEventRegisterAny, LibvirtLibrary.EventRegister.self)
     let lifecycle: LifecycleCallback = { _, domain, event, detail, opaque in

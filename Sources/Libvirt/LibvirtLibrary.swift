@@ -110,19 +110,31 @@ final class LibvirtLibrary: Sendable {
     // libvirt prints every error to stderr by default; ovsvirt reports them itself, as Swift errors.
     library.callAs(.virSetErrorFunc, SetErrorFunc.self)(nil) { _, _ in }
     // Events and the remote driver's keepalive need libvirt's event loop, registered before any
-    // connection is opened and run on a thread of its own for the life of the process.
+    // connection is opened; it runs from the first `runEventLoop` on.
     guard library.callAs(.virEventRegisterDefaultImpl, Initialize.self)() == 0 else {
       return .failure(
         LibvirtError(
           code: -1, domain: 0, message: "cannot register libvirt's event loop", operation: "virEventRegisterDefaultImpl"
         ))
     }
+    return .success(library)
+  }
+
+  /// Runs libvirt's event loop on a thread of its own, from the first call on, for the life of the
+  /// process: what events, keepalive and noticing a dead daemon need. Plain calls do not (the calling
+  /// thread does a remote call's I/O itself), and with the loop thread also woken by every reply, a
+  /// one-shot command's round trips to libvirtd took longer: reading 250 domains' XML, 39 → 56 ms.
+  func runEventLoop() {
+    _ = Self.eventLoop
+  }
+
+  private static let eventLoop: Void = {
+    guard case .success(let library) = shared else { return }
     let run = library.callAs(.virEventRunDefaultImpl, Initialize.self)
     let thread = Thread {
       while true { _ = run() }
     }
     thread.name = "libvirt-events"
     thread.start()
-    return .success(library)
-  }
+  }()
 }
