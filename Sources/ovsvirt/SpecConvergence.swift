@@ -44,19 +44,27 @@ struct SpecConvergence {
     let spec = result.spec
     var steps: [LibvirtConverger.Step] = []
     var converger: LibvirtConverger?
-    if !spec.networks.isEmpty || !spec.attachments.isEmpty {
-      let libvirtConverger = LibvirtConverger(connection: try libvirt.open(), templates: try libvirt.templateSet())
-      do {
-        (steps, result.problems) = try libvirtConverger.plan(spec)
-      } catch {
-        throw SwitchSession.fail("libvirt: \(error); nothing changed", code: 2)
-      }
-      result.libvirtPlanned = steps.map(\.change)
-      converger = libvirtConverger
-    }
     let session = SwitchSession(options: options)
     let client = try await session.connect()
-    let switchConverger = SwitchConverger(prune: specOptions.prune)
+    // Networks earlier applies defined: the ones --prune may remove.
+    let recorded = await client.replica.map { SwitchConverger.recordedNetworks(in: $0.snapshot) } ?? []
+    var kept: Set<String> = []
+    let prunable = specOptions.prune ? recorded : []
+    if !spec.networks.isEmpty || !spec.attachments.isEmpty || !prunable.isEmpty {
+      do {
+        let libvirtConverger = LibvirtConverger(connection: try libvirt.open(), templates: try libvirt.templateSet())
+        (steps, result.problems, kept) = try libvirtConverger.plan(spec, prune: prunable)
+        result.libvirtPlanned = steps.map(\.change)
+        converger = libvirtConverger
+      } catch let exit as ExitCode {
+        await client.close()
+        throw exit
+      } catch {
+        await client.close()
+        throw SwitchSession.fail("libvirt: \(error); nothing changed", code: 2)
+      }
+    }
+    let switchConverger = SwitchConverger(prune: specOptions.prune, keptNetworks: kept)
     let wait = commit && !options.noWait
     let comment = "ovsvirt apply \(specOptions.spec)"
     do {

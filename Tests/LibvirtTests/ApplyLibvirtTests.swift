@@ -58,6 +58,29 @@ import TestSupport
     #expect(report["writes"] == 1, "\(changed.stdout)")
     #expect(try env.virsh("net-dumpxml", "--inactive", net).contains("<tag id='11'/>"))
     #expect(try env.virsh("net-uuid", net) == uuid)
+
+    // --prune undefines a network an earlier apply defined and the spec dropped; a network made by
+    // hand is never touched.
+    let (extra, manual) = ("ovsvirt-test-avx-\(id)", "ovsvirt-test-avm-\(id)")
+    defer {
+      _ = try? CLI.run(["net", "del", extra, "--if-exists"] + common, in: dir)
+      _ = try? CLI.run(["net", "del", manual, "--if-exists"] + common, in: dir)
+    }
+    let defined = try CLI.run(["net", "define", manual, "--bridge", bridge] + common, in: dir)
+    try #require(defined.status == 0, "\(defined.stderr)")
+    let withExtra = try spec("{name: pg-a, vlan: 11}")
+    try (try String(contentsOfFile: withExtra, encoding: .utf8))
+      .replacingOccurrences(of: "domains:", with: "  - {name: \(extra), bridge: \(bridge), vlan: 5}\ndomains:")
+      .write(toFile: withExtra, atomically: true, encoding: .utf8)
+    #expect(try CLI.run(["apply", withExtra] + common, in: dir).status == 0)
+    #expect(try env.virsh("net-list", "--all", "--name").contains(extra))
+    let kept = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--json"] + common, in: dir)
+    #expect(try JSONParser.parse(kept.stdout)["writes"] == 0, "without --prune nothing goes: \(kept.stdout)")
+    let pruned = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--prune"] + common, in: dir)
+    #expect(pruned.status == 0, "\(pruned.stderr)")
+    #expect(pruned.stdout.contains("- network \(extra): defined by ovsvirt, not in the spec"), "\(pruned.stdout)")
+    let names = try env.virsh("net-list", "--all", "--name")
+    #expect(!names.contains(extra) && names.contains(manual) && names.contains(net), "\(names)")
   }
 
   /// OVS committed, then libvirt refuses a step: exit 3, what was applied, what failed, what to run.

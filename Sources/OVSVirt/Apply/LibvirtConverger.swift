@@ -16,6 +16,7 @@ public struct LibvirtConverger {
     case start(network: String)
     case autostart(network: String, on: Bool)
     case attach(domain: String, mac: String, target: InterfaceTarget)
+    case remove(network: String)
   }
 
   /// What `run` did: the steps done (with libvirt's notes), and the one that failed with the rest.
@@ -35,11 +36,38 @@ public struct LibvirtConverger {
   }
 
   /// The steps that would bring libvirt to the spec, and problems that block some of them (e.g. a
-  /// domain that is not defined on this host).
-  public func plan(_ spec: HostSpec) throws -> (steps: [Step], problems: [String]) {
+  /// domain that is not defined on this host). `prune`: networks ovsvirt defined earlier that the
+  /// spec dropped; one that a running VM still uses is kept and reported (`kept`).
+  public func plan(_ spec: HostSpec, prune: Set<String> = []) throws -> (
+    steps: [Step], problems: [String], kept: Set<String>
+  ) {
     var steps: [Step] = []
     var problems: [String] = []
+    var kept: Set<String> = []
     let existing = Dictionary(try connection.networks().map { ($0.name, $0) }) { first, _ in first }
+    let named = Set(spec.networks.map(\.definition.name))
+    let doomed = prune.subtracting(named).filter { existing[$0] != nil }.sorted()
+    if !doomed.isEmpty {
+      var users: [String: [String]] = [:]
+      for domain in try connection.domains(activeOnly: true) {
+        for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
+          if let network = nic.sourceNetwork { users[network, default: []].append(domain.name) }
+        }
+      }
+      for network in doomed {
+        if let vms = users[network] {
+          kept.insert(network)
+          problems.append(
+            "network \(network) is not in the spec, but running VMs use it (\(Set(vms).sorted().joined(separator: ", "))); "
+              + "move their NICs first, or keep it in the spec")
+          continue
+        }
+        steps.append(
+          Step(
+            change: PlannedChange(.remove, "network \(network)", "defined by ovsvirt, not in the spec"),
+            action: .remove(network: network)))
+      }
+    }
     for network in spec.networks {
       let definition = network.definition
       let name = definition.name
@@ -99,7 +127,7 @@ public struct LibvirtConverger {
           Step(change: PlannedChange(.change, subject, "\(from) → \(attachment.target.summary)"), action: action))
       }
     }
-    return (steps, problems)
+    return (steps, problems, kept)
   }
 
   /// Performs `steps` in order; stops at the first failure.
@@ -111,6 +139,10 @@ public struct LibvirtConverger {
         case .define(let xml): _ = try connection.defineNetwork(xml: xml)
         case .start(let network): try connection.network(named: network).start()
         case .autostart(let network, let on): try connection.network(named: network).setAutostart(on)
+        case .remove(let network):
+          let found = try connection.network(named: network)
+          if try found.isActive() { try found.stop() }
+          try found.undefine()
         case .attach(let domain, let mac, let target):
           outcome.notes += try NICAttacher.apply(
             try connection.domain(named: domain), connection: connection, mac: mac, target: target, templates: templates

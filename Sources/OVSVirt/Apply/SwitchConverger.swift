@@ -8,14 +8,32 @@ import VSwitch
 /// are and never pruned; VM ports are never pruned.
 public struct SwitchConverger: Sendable {
   public var prune: Bool
+  /// libvirt networks to keep on record although the spec no longer names them (prune refused).
+  public var keptNetworks: Set<String>
 
-  public init(prune: Bool = false) { self.prune = prune }
+  public init(prune: Bool = false, keptNetworks: Set<String> = []) {
+    self.prune = prune
+    self.keptNetworks = keptNetworks
+  }
+
+  /// Open_vSwitch external_ids key listing the libvirt networks `apply` defined, comma-separated:
+  /// libvirt 9.0 networks have no metadata element to mark them, and prune must know what is ours.
+  public static let networksKey = "ovsvirt-networks"
+
+  /// The libvirt networks earlier applies defined on this host.
+  public static func recordedNetworks(in snapshot: ReplicaSnapshot) -> Set<String> {
+    let state = SwitchState(snapshot)
+    guard let root = state.root, let ids = snapshot.row("Open_vSwitch", root)?["external_ids"]?.stringMap,
+      let list = ids[networksKey]
+    else { return [] }
+    return Set(list.split(separator: ",").map(String.init))
+  }
 
   /// The external_ids key naming the cluster host at the other end of a mesh tunnel.
   public static let peerKey = "ovsvirt-peer"
 
   public func plan(_ spec: HostSpec, in txn: inout TransactionBuilder) throws(SpecError) -> [PlannedChange] {
-    var run = Run(spec: spec, state: SwitchState(txn.snapshot), prune: prune)
+    var run = Run(spec: spec, state: SwitchState(txn.snapshot), prune: prune, keptNetworks: keptNetworks)
     run.plan(&txn)
     guard run.problems.isEmpty else { throw SpecError(run.problems) }
     return run.changes
@@ -27,15 +45,17 @@ private struct Run {
   let spec: HostSpec
   let state: SwitchState
   let prune: Bool
+  let keptNetworks: Set<String>
   let planner = SwitchPlanner()
   var changes: [PlannedChange] = []
   var problems: [SpecProblem] = []
   static let owner = [SwitchTables.ownerKey: SwitchTables.ownerValue]
 
-  init(spec: HostSpec, state: SwitchState, prune: Bool) {
+  init(spec: HostSpec, state: SwitchState, prune: Bool, keptNetworks: Set<String>) {
     self.spec = spec
     self.state = state
     self.prune = prune
+    self.keptNetworks = keptNetworks
   }
 
   mutating func refuse(_ location: SpecLocation, _ subject: String, _ problem: String, fix: String) {
@@ -49,10 +69,14 @@ private struct Run {
       // A database just created (as `ovs-vsctl init` would leave it, minus the row): ovs-vswitchd
       // reads everything from this row, so it comes first.
       _ = txn.allRows("Open_vSwitch")
-      txn.add(.insert(table: "Open_vSwitch", row: ["bridges": .set(newBridges)], uuidName: "root"))
+      var row: [String: Datum] = ["bridges": .set(newBridges)]
+      let networks = spec.networks.map(\.definition.name).sorted()
+      if !networks.isEmpty { row["external_ids"] = .map([SwitchConverger.networksKey: networks.joined(separator: ",")]) }
+      txn.add(.insert(table: "Open_vSwitch", row: row, uuidName: "root"))
       changes.insert(PlannedChange(.add, "Open_vSwitch root row", "the database was empty"), at: 0)
       return
     }
+    recordNetworks(root: root, &txn)
     if !newBridges.isEmpty {
       txn.add(
         .mutate(
@@ -60,6 +84,21 @@ private struct Run {
     }
     removeDeparted(&txn)
     if prune { pruneOwned(root: root, &txn) }
+  }
+
+  /// Keeps the list of libvirt networks apply defined: spec networks are added; with --prune the
+  /// ones the spec dropped leave it (unless their removal was refused).
+  mutating func recordNetworks(root: RowUUID, _ txn: inout TransactionBuilder) {
+    let recorded = SwitchConverger.recordedNetworks(in: txn.snapshot)
+    let named = Set(spec.networks.map(\.definition.name))
+    let wanted = prune ? named.union(keptNetworks.intersection(recorded)) : recorded.union(named)
+    guard wanted != recorded else { return }
+    // The whole map, guarded by the read: other keys (system-id, …) stay as they are.
+    var ids = txn.row("Open_vSwitch", root, columns: ["external_ids"])?["external_ids"]?.stringMap ?? [:]
+    ids[SwitchConverger.networksKey] = wanted.isEmpty ? nil : wanted.sorted().joined(separator: ",")
+    txn.add(.update(table: "Open_vSwitch", where: [.uuid(root)], row: ["external_ids": .map(ids)]))
+    changes.append(
+      PlannedChange(.change, "Open_vSwitch", "libvirt networks defined by ovsvirt: \(wanted.sorted().joined(separator: ", "))"))
   }
 
   // MARK: bridges
