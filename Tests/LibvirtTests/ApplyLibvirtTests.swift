@@ -60,23 +60,27 @@ import TestSupport
     #expect(try env.virsh("net-uuid", net) == uuid)
 
     // --prune undefines a network an earlier apply defined and the spec dropped; a network made by
-    // hand is never touched.
+    // hand is never touched. On a switch of its own: prune of the shared one would meet (and rightly
+    // refuse to touch) other tests' bridges.
+    let own = try await PrivateOVSDB.start()
+    defer { own.stop() }
+    let isolated = ["--db", own.remote, "--connect", uri, "--no-wait"]
     let (extra, manual) = ("ovsvirt-test-avx-\(id)", "ovsvirt-test-avm-\(id)")
     defer {
-      _ = try? CLI.run(["net", "del", extra, "--if-exists"] + common, in: dir)
-      _ = try? CLI.run(["net", "del", manual, "--if-exists"] + common, in: dir)
+      _ = try? CLI.run(["net", "del", extra, "--if-exists"] + isolated, in: dir)
+      _ = try? CLI.run(["net", "del", manual, "--if-exists"] + isolated, in: dir)
     }
-    let defined = try CLI.run(["net", "define", manual, "--bridge", bridge] + common, in: dir)
-    try #require(defined.status == 0, "\(defined.stderr)")
     let withExtra = try spec("{name: pg-a, vlan: 11}")
     try (try String(contentsOfFile: withExtra, encoding: .utf8))
       .replacingOccurrences(of: "domains:", with: "  - {name: \(extra), bridge: \(bridge), vlan: 5}\ndomains:")
       .write(toFile: withExtra, atomically: true, encoding: .utf8)
-    #expect(try CLI.run(["apply", withExtra] + common, in: dir).status == 0)
+    #expect(try CLI.run(["apply", withExtra] + isolated, in: dir).status == 0)
+    let defined = try CLI.run(["net", "define", manual, "--bridge", bridge] + isolated, in: dir)
+    try #require(defined.status == 0, "\(defined.stderr)")
     #expect(try env.virsh("net-list", "--all", "--name").contains(extra))
-    let kept = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--json"] + common, in: dir)
+    let kept = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--json"] + isolated, in: dir)
     #expect(try JSONParser.parse(kept.stdout)["writes"] == 0, "without --prune nothing goes: \(kept.stdout)")
-    let pruned = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--prune"] + common, in: dir)
+    let pruned = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--prune"] + isolated, in: dir)
     #expect(pruned.status == 0, "\(pruned.stderr)")
     #expect(pruned.stdout.contains("- network \(extra): defined by ovsvirt, not in the spec"), "\(pruned.stdout)")
     let names = try env.virsh("net-list", "--all", "--name")

@@ -71,7 +71,9 @@ private struct Run {
       _ = txn.allRows("Open_vSwitch")
       var row: [String: Datum] = ["bridges": .set(newBridges)]
       let networks = spec.networks.map(\.definition.name).sorted()
-      if !networks.isEmpty { row["external_ids"] = .map([SwitchConverger.networksKey: networks.joined(separator: ",")]) }
+      if !networks.isEmpty {
+        row["external_ids"] = .map([SwitchConverger.networksKey: networks.joined(separator: ",")])
+      }
       txn.add(.insert(table: "Open_vSwitch", row: row, uuidName: "root"))
       changes.insert(PlannedChange(.add, "Open_vSwitch root row", "the database was empty"), at: 0)
       return
@@ -98,7 +100,8 @@ private struct Run {
     ids[SwitchConverger.networksKey] = wanted.isEmpty ? nil : wanted.sorted().joined(separator: ",")
     txn.add(.update(table: "Open_vSwitch", where: [.uuid(root)], row: ["external_ids": .map(ids)]))
     changes.append(
-      PlannedChange(.change, "Open_vSwitch", "libvirt networks defined by ovsvirt: \(wanted.sorted().joined(separator: ", "))"))
+      PlannedChange(
+        .change, "Open_vSwitch", "libvirt networks defined by ovsvirt: \(wanted.sorted().joined(separator: ", "))"))
   }
 
   // MARK: bridges
