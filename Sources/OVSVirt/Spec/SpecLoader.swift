@@ -74,8 +74,8 @@ struct SpecBuilder {
   mutating func build(_ root: SpecNode, host: String?, into spec: inout HostSpec) {
     guard let top = reader.fields(root, keys: ["bridges", "networks", "domains", "cluster"]) else { return }
     for node in reader.list(top["bridges"]) { bridge(node, into: &spec) }
-    for fake in spec.fakeBridges {
-      guard let parent = spec.bridges.first(where: { $0.name.rawValue == fake.parent }) else {
+    for (index, fake) in spec.fakeBridges.enumerated() {
+      guard spec.bridges.contains(where: { $0.name.rawValue == fake.parent }) else {
         let isFake = spec.fakeBridges.contains { $0.name.rawValue == fake.parent }
         reader.report(
           at: fake.location, path: "bridges",
@@ -84,10 +84,7 @@ struct SpecBuilder {
           fix: isFake ? "use that fake bridge's parent" : "add `- name: \(fake.parent)` under bridges:")
         continue
       }
-      _ = parent
-      if let other = spec.fakeBridges.first(where: {
-        $0.parent == fake.parent && $0.vlan == fake.vlan && $0.name != fake.name
-      }), other.location.line < fake.location.line {
+      if let other = spec.fakeBridges[..<index].first(where: { $0.parent == fake.parent && $0.vlan == fake.vlan }) {
         reader.report(
           at: fake.location, path: "bridges",
           "fake bridge '\(fake.name)': VLAN \(fake.vlan) on \(fake.parent) is already fake bridge '\(other.name)' (line \(other.location.line))",
