@@ -95,7 +95,7 @@ struct SpecConvergence {
 
   func print(_ result: Result, applied: Bool) {
     if options.json {
-      Swift.print(json(result))
+      Swift.print(json(result, applied: applied))
       return
     }
     if !result.ovs.isEmpty {
@@ -115,7 +115,8 @@ struct SpecConvergence {
     }
   }
 
-  func json(_ result: Result) -> JSON {
+  /// `writes`: what was actually written (0 for a plan or a dry run).
+  func json(_ result: Result, applied: Bool) -> JSON {
     let strings: ([PlannedChange]) -> JSON = { .array($0.map { JSON.string($0.description) }) }
     var libvirt: [String: JSON] = ["changes": strings(result.libvirtPlanned)]
     if let outcome = result.libvirt {
@@ -130,7 +131,7 @@ struct SpecConvergence {
       "libvirt": .object(libvirt),
       "notes": .array(result.spec.notes.map(JSON.string)),
       "problems": .array(result.problems.map(JSON.string)),
-      "writes": .int(Int64(result.operations + (result.libvirt?.done.count ?? 0))),
+      "writes": .int(applied ? Int64(result.operations + (result.libvirt?.done.count ?? 0)) : 0),
     ])
   }
 }

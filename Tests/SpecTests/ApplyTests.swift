@@ -68,6 +68,14 @@ import TestSupport
       _ = try reference.db.oracle("ovs-vsctl", arguments: ["--no-wait"] + line)
     }
     let spec = try ours.spec(Self.seedOVS)
+    // plan tells and writes nothing.
+    let empty = try ours.dump()
+    let plan = try ours.ovsvirt(["plan", spec, "--json"])
+    #expect(plan.status == 0, "\(plan.stderr)")
+    let planned = try JSONParser.parse(plan.stdout)
+    #expect(planned["writes"] == 0)
+    #expect(planned["ovs"]?["changes"]?.arrayValue?.count == 5, "\(plan.stdout)")
+    #expect(try ours.dump() == empty)
     let first = try ours.apply(spec)
     #expect((first["ovs"]?["operations"]?.intValue ?? 0) > 0)
     let expected = try DatabaseDump(json: try reference.dump())
