@@ -49,9 +49,7 @@ extension SwitchPlanner {
           mutations: [Mutation("ports", .insert, .scalar(.uuid(port.uuid)))]))
       actions.append("move port \(name) from \(port.bridge) to \(bridge)")
     }
-    let current = VLANSettings(
-      mode: port.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: port.tag.flatMap { try? VLANID($0) },
-      trunks: port.trunks.compactMap { try? VLANID($0) })
+    let current = port.vlanSettings
     if current != wanted {
       _ = txn.row("Port", port.uuid, columns: ["tag", "trunks", "vlan_mode"])
       txn.add(.update(table: "Port", where: [.uuid(port.uuid)], row: wanted.columns))

@@ -15,7 +15,7 @@ public struct SwitchPlanner: Sendable {
     self.ifExists = ifExists
   }
 
-  static let owner: [String: String] = [SwitchTables.ownerKey: SwitchTables.ownerValue]
+  static let owner = SwitchTables.ownerIDs
 
   // MARK: bridges
 
@@ -148,7 +148,6 @@ public struct SwitchPlanner: Sendable {
         subject: "port '\(name)'", problem: "names an interface twice", fix: "list each bond member once")
     }
     var portRow: [String: Datum] = portColumns.merging(settings.columns) { _, vlan in vlan }
-    portRow["name"] = .scalar(.string(name.rawValue))
     portRow["external_ids"] = .map(externalIDs.merging(Self.owner) { mine, _ in mine })
     if let existing = state.ports[name.rawValue] {
       guard mayExist else { throw exists("port", name.rawValue) }
@@ -158,9 +157,7 @@ public struct SwitchPlanner: Sendable {
           fix: "delete it there first (ovsvirt port del \(name)) or add it to '\(existing.bridge)'")
       }
       let wanted = VLANSettings(mode: settings.mode, tag: settings.tag, trunks: settings.trunks)
-      let current = VLANSettings(
-        mode: existing.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: existing.tag.flatMap { try? VLANID($0) },
-        trunks: existing.trunks.compactMap { try? VLANID($0) })
+      let current = existing.vlanSettings
       guard current == wanted else {
         throw ValidationError(
           subject: "port '\(name)'",
@@ -175,17 +172,7 @@ public struct SwitchPlanner: Sendable {
         subject: "interface '\(interface.name)'", problem: "already exists on another port",
         fix: "delete that port first, or use another name")
     }
-    var members: [Atom] = []
-    for (i, interface) in interfaces.enumerated() {
-      let uuidName = "iface_\(name.rawValue.identifierSafe)_\(i)"
-      var row = interface.columns
-      row["external_ids"] = .map(Self.owner)
-      txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
-      members.append(.namedUUID(uuidName))
-    }
-    portRow["interfaces"] = .set(members)
-    let port = "port_\(name.rawValue.identifierSafe)"
-    txn.add(.insert(table: "Port", row: portRow, uuidName: port))
+    let port = insertPort(name, interfaces: interfaces, columns: portRow, in: &txn)
     txn.add(
       .mutate(
         table: "Bridge", where: [.uuid(target.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))])
@@ -229,6 +216,35 @@ public struct SwitchPlanner: Sendable {
 
   // MARK: helpers
 
+  /// Inserts Interface rows for `interfaces` (marked as ovsvirt's) and a Port named `name` holding
+  /// them with `columns` (external_ids as given, else the ovsvirt mark); returns the Port's
+  /// uuid-name, for the caller to put on a bridge. Nothing is validated here.
+  public func insertPort(
+    _ name: InterfaceName, interfaces: [InterfaceSpec], columns: [String: Datum], in txn: inout TransactionBuilder
+  ) -> String {
+    var row = columns
+    row["name"] = .scalar(.string(name.rawValue))
+    row["interfaces"] = .set(insertInterfaces(interfaces, of: name, first: 0, in: &txn))
+    if row["external_ids"] == nil { row["external_ids"] = .map(Self.owner) }
+    let port = "port_\(name.rawValue.identifierSafe)"
+    txn.add(.insert(table: "Port", row: row, uuidName: port))
+    return port
+  }
+
+  /// Inserts Interface rows (marked as ovsvirt's) for port `port`, numbering their uuid-names from
+  /// `first`; returns the references to put in Port.interfaces.
+  public func insertInterfaces(
+    _ interfaces: [InterfaceSpec], of port: InterfaceName, first: Int, in txn: inout TransactionBuilder
+  ) -> [Atom] {
+    interfaces.enumerated().map { offset, interface in
+      let uuidName = "iface_\(port.rawValue.identifierSafe)_\(first + offset)"
+      var row = interface.columns
+      row["external_ids"] = .map(Self.owner)
+      txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
+      return .namedUUID(uuidName)
+    }
+  }
+
   /// The internal Interface + Port pair named like a bridge, as ovs-vsctl's add-br makes for real and
   /// fake bridges alike; returns the Port's uuid-name.
   public func addInternalPort(_ name: InterfaceName, portColumns: [String: Datum], in txn: inout TransactionBuilder)
@@ -254,7 +270,8 @@ public struct SwitchPlanner: Sendable {
     for table in ["Bridge", "Port", "Interface"] { _ = txn.rows(table, where: "name", equals: .string(name)) }
   }
 
-  func requireFreeName(_ name: String, state: SwitchState, role: String) throws(ValidationError) {
+  /// Refuses a name some port or interface already has.
+  public func requireFreeName(_ name: String, state: SwitchState, role: String) throws(ValidationError) {
     if let port = state.ports[name] {
       throw ValidationError(
         subject: "\(role) '\(name)'", problem: "the name is taken by a port on bridge '\(port.bridge)'",
@@ -321,7 +338,7 @@ extension VLANID {
 
 extension String {
   /// OVSDB uuid-names must be identifiers: letters, digits and underscores.
-  var identifierSafe: String {
+  public var identifierSafe: String {
     String(
       unicodeScalars.map {
         ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) ? Character($0) : "_"

@@ -16,6 +16,13 @@ public struct BridgeView: Sendable, Equatable {
 }
 
 public struct PortView: Sendable, Equatable {
+  /// tag, trunks and vlan_mode as one value, to compare with what is wanted.
+  public var vlanSettings: VLANSettings {
+    VLANSettings(
+      mode: vlanMode.flatMap(VLANMode.init(rawValue:)), tag: tag.flatMap { try? VLANID($0) },
+      trunks: trunks.compactMap { try? VLANID($0) })
+  }
+
   public var uuid: RowUUID
   public var name: String
   /// The Bridge row that holds the port.

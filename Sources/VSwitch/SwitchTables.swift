@@ -21,4 +21,6 @@ public enum SwitchTables {
   /// rows carrying it.
   public static let ownerKey = "ovsvirt-owner"
   public static let ownerValue = "ovsvirt"
+  /// The mark itself, as external_ids.
+  public static let ownerIDs = [ownerKey: ownerValue]
 }

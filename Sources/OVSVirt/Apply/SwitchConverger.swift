@@ -22,10 +22,11 @@ public struct SwitchConverger: Sendable {
 
   /// The libvirt networks earlier applies defined on this host.
   public static func recordedNetworks(in snapshot: ReplicaSnapshot) -> Set<String> {
-    let state = SwitchState(snapshot)
-    guard let root = state.root, let ids = snapshot.row("Open_vSwitch", root)?["external_ids"]?.stringMap,
-      let list = ids[networksKey]
-    else { return [] }
+    // The root row the way SwitchState picks it, without indexing the whole switch.
+    let roots = snapshot.rows("Open_vSwitch")
+    guard let root = roots.keys.min(), let list = roots[root]?["external_ids"]?.stringMap[networksKey] else {
+      return []
+    }
     return Set(list.split(separator: ",").map(String.init))
   }
 
@@ -49,7 +50,6 @@ private struct Run {
   let planner = SwitchPlanner()
   var changes: [PlannedChange] = []
   var problems: [SpecProblem] = []
-  static let owner = [SwitchTables.ownerKey: SwitchTables.ownerValue]
 
   init(spec: HostSpec, state: SwitchState, prune: Bool, keptNetworks: Set<String>) {
     self.spec = spec
@@ -147,13 +147,11 @@ private struct Run {
       }
       return
     }
-    if let problem = nameTaken(name) {
-      refuse(bridge.location, "bridge '\(name)'", problem, fix: "delete it first or rename the bridge in the spec")
-      return
-    }
+    guard nameIsFree(name, role: "bridge", at: bridge.location) else { return }
     let own = planner.addInternalPort(bridge.name, portColumns: [:], in: &txn)
     var row: [String: Datum] = [
-      "name": .scalar(.string(name)), "ports": .set([.namedUUID(own)] + portRefs), "external_ids": .map(Self.owner),
+      "name": .scalar(.string(name)), "ports": .set([.namedUUID(own)] + portRefs),
+      "external_ids": .map(SwitchTables.ownerIDs),
     ]
     var details: [String] = []
     if let datapath = bridge.datapathType {
@@ -164,7 +162,7 @@ private struct Run {
       row["rstp_enable"] = .scalar(.boolean(true))
       details.append("RSTP")
     }
-    let uuidName = "br_\(name.identifier)"
+    let uuidName = "br_\(name.identifierSafe)"
     txn.add(.insert(table: "Bridge", row: row, uuidName: uuidName))
     newBridges.append(.namedUUID(uuidName))
     changes.insert(PlannedChange(.add, "bridge \(name)", details.joined(separator: ", ")), at: 0)
@@ -193,20 +191,21 @@ private struct Run {
         fix: "name it '\(other.name)' in the spec, or delete '\(other.name)'")
       return
     }
-    if let problem = nameTaken(name) {
-      refuse(fake.location, "bridge '\(name)'", problem, fix: "delete it first or rename the fake bridge in the spec")
-      return
-    }
+    guard nameIsFree(name, role: "bridge", at: fake.location) else { return }
     let port = planner.addInternalPort(
       fake.name, portColumns: ["fake_bridge": true, "tag": .scalar(.integer(Int64(fake.vlan.value)))], in: &txn)
     refs.append(.namedUUID(port))
     changes.append(PlannedChange(.add, "fake bridge \(name)", "on \(fake.parent) VLAN \(fake.vlan)"))
   }
 
-  func nameTaken(_ name: String) -> String? {
-    if let port = state.ports[name] { return "the name is taken by a port on bridge '\(port.bridge)'" }
-    if state.interfaces[name] != nil { return "the name is taken by an interface" }
-    return nil
+  mutating func nameIsFree(_ name: String, role: String, at location: SpecLocation) -> Bool {
+    do {
+      try planner.requireFreeName(name, state: state, role: role)
+      return true
+    } catch {
+      refuse(location, error.subject, error.problem, fix: "\(error.fix), or rename it in the spec")
+      return false
+    }
   }
 
   // MARK: ports
@@ -239,9 +238,7 @@ private struct Run {
     }
     var row: [String: Datum] = [:]
     var details: [String] = []
-    let current = VLANSettings(
-      mode: existing.vlanMode.flatMap(VLANMode.init(rawValue:)), tag: existing.tag.flatMap { try? VLANID($0) },
-      trunks: existing.trunks.compactMap { try? VLANID($0) })
+    let current = existing.vlanSettings
     if current != port.vlan {
       row.merge(port.vlan.columns) { _, new in new }
       details.append("\(current.summary) → \(port.vlan.summary)")
@@ -275,11 +272,7 @@ private struct Run {
             fix: "delete that port first or rename the interface in the spec")
           continue
         }
-        let uuidName = "iface_\(port.name.rawValue.identifier)_\(i)"
-        var row = interface.columns
-        row["external_ids"] = .map(Self.owner)
-        txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
-        added.append(.namedUUID(uuidName))
+        added += planner.insertInterfaces([interface], of: port.name, first: i, in: &txn)
         changes.append(PlannedChange(.add, "interface \(name)", "in \(port.kind) \(port.name)"))
         continue
       }
@@ -318,30 +311,20 @@ private struct Run {
 
   mutating func addPort(_ port: HostSpec.Port, _ txn: inout TransactionBuilder, _ refs: inout [Atom]) {
     let name = port.name.rawValue
-    if state.interfaces[name] != nil || port.interfaces.contains(where: { state.interfaces[$0.name.rawValue] != nil }) {
+    guard nameIsFree(name, role: port.kind, at: port.location) else { return }
+    if let taken = port.interfaces.first(where: { state.interfaces[$0.name.rawValue] != nil }) {
       refuse(
-        port.location, "\(port.kind) '\(name)'", "an interface of that name already belongs to another port",
+        port.location, "interface '\(taken.name)'", "already belongs to another port",
         fix: "delete that port first or rename it in the spec")
       return
     }
-    var members: [Atom] = []
-    for (i, interface) in port.interfaces.enumerated() {
-      let uuidName = "iface_\(name.identifier)_\(i)"
-      var row = interface.columns
-      row["external_ids"] = .map(Self.owner)
-      txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
-      members.append(.namedUUID(uuidName))
-    }
     var row = port.vlan.columns
-    row["name"] = .scalar(.string(name))
-    row["interfaces"] = .set(members)
-    var ids = Self.owner
+    var ids = SwitchTables.ownerIDs
     if let peer = port.meshPeer { ids[SwitchConverger.peerKey] = peer }
     row["external_ids"] = .map(ids)
     if let mode = port.bondMode { row["bond_mode"] = .scalar(.string(mode)) }
     if let lacp = port.lacp { row["lacp"] = .scalar(.string(lacp)) }
-    let uuidName = "port_\(name.identifier)"
-    txn.add(.insert(table: "Port", row: row, uuidName: uuidName))
+    let uuidName = planner.insertPort(port.name, interfaces: port.interfaces, columns: row, in: &txn)
     refs.append(.namedUUID(uuidName))
     changes.append(PlannedChange(.add, "\(port.kind) \(name)", port.addDetail))
   }
@@ -446,14 +429,4 @@ extension HostSpec.Port {
 
 extension InterfaceSpec.Kind {
   var label: String { self == .system ? "system" : rawValue }
-}
-
-extension String {
-  /// OVSDB uuid-names must be identifiers.
-  var identifier: String {
-    String(
-      unicodeScalars.map {
-        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) ? Character($0) : "_"
-      })
-  }
 }

@@ -136,7 +136,7 @@ extension SpecBuilder {
       if n["portgroup"] != nil {
         reader.report(n.values["portgroup"] ?? n.node, "'portgroup' goes with 'network'", fix: "drop it")
       }
-      guard spec.declaredNames.contains(bridge),
+      guard
         spec.bridges.contains(where: { $0.name.rawValue == bridge })
           || spec.fakeBridges.contains(where: { $0.name.rawValue == bridge })
       else {

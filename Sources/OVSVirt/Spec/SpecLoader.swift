@@ -65,6 +65,8 @@ struct SpecBuilder {
   let file: String
   /// Every OVS name declared so far (bridges, ports, interfaces), for duplicates.
   var names: [String: SpecLocation] = [:]
+  /// This host's underlay address when the spec has a cluster.
+  var selfAddress: String?
 
   init(reader: SpecReader, file: String) {
     self.reader = reader
@@ -93,7 +95,7 @@ struct SpecBuilder {
     }
     if let node = top["cluster"] { cluster(node, host: host, into: &spec) }
     for port in spec.ports where port.interfaces.first?.kind.isTunnel == true {
-      checkNotToSelf(port, spec: spec)
+      checkNotToSelf(port)
     }
     for node in reader.list(top["networks"]) { network(node, into: &spec) }
     for node in reader.list(top["domains"]) { domain(node, into: &spec) }
@@ -241,7 +243,7 @@ struct SpecBuilder {
     return true
   }
 
-  func checkNotToSelf(_ port: HostSpec.Port, spec: HostSpec) {
+  func checkNotToSelf(_ port: HostSpec.Port) {
     guard port.meshPeer == nil, let remote = port.interfaces.first?.options["remote_ip"] else { return }
     let loopback = remote.hasPrefix("127.") || remote == "::1"
     if loopback || remote == selfAddress {
@@ -251,9 +253,6 @@ struct SpecBuilder {
         fix: "point remote_ip at another host's underlay address")
     }
   }
-
-  /// This host's underlay address when the spec has a cluster.
-  var selfAddress: String?
 
   // MARK: VLANs
 
