@@ -14,11 +14,7 @@ import TestSupport
     let id = getpid() % 100000
     let (bridge, vm, net) = ("avbr\(id)", "ovsvirt-test-av-\(id)", "ovsvirt-test-avn-\(id)")
     let common = ["--db", db, "--connect", uri]
-    defer {
-      _ = try? env.virsh("undefine", vm)
-      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
-      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
-    }
+    defer { env.remove(domains: [vm], networks: [net], bridges: [bridge]) }
     try env.virsh(
       "define",
       xml: VMEnvironment.tinyVM(
@@ -66,10 +62,7 @@ import TestSupport
     defer { own.stop() }
     let isolated = ["--db", own.remote, "--connect", uri, "--no-wait"]
     let (extra, manual) = ("ovsvirt-test-avx-\(id)", "ovsvirt-test-avm-\(id)")
-    defer {
-      _ = try? CLI.run(["net", "del", extra, "--if-exists"] + isolated, in: dir)
-      _ = try? CLI.run(["net", "del", manual, "--if-exists"] + isolated, in: dir)
-    }
+    defer { env.remove(networks: [extra, manual]) }
     let withExtra = try spec("{name: pg-a, vlan: 11}")
     try (try String(contentsOfFile: withExtra, encoding: .utf8))
       .replacingOccurrences(of: "domains:", with: "  - {name: \(extra), bridge: \(bridge), vlan: 5}\ndomains:")
@@ -95,10 +88,7 @@ import TestSupport
     let id = getpid() % 100000
     let (bridge, net) = ("afbr\(id)", "ovsvirt-test-afn-\(id)")
     let common = ["--db", db, "--connect", uri]
-    defer {
-      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
-      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
-    }
+    defer { env.remove(networks: [net], bridges: [bridge]) }
     // A customised network template libvirt will not accept (unknown forward mode).
     let templates = dir + "/templates"
     try FileManager.default.createDirectory(atPath: templates, withIntermediateDirectories: true)

@@ -20,34 +20,28 @@ import TestSupport
     let (mac1, mac2) = ("52:54:00:fa:00:01", "52:54:00:fa:00:02")
     let common = ["--db", db, "--connect", uri]
     func ovsvirt(_ args: [String]) throws -> CLI.Result { try CLI.run(args + common, in: dir) }
-    defer {
-      _ = try? env.virsh("destroy", vm)
-      _ = try? env.virsh("undefine", vm)
-      _ = try? ovsvirt(["net", "del", net1, "--if-exists"])
-      _ = try? ovsvirt(["net", "del", net2, "--if-exists"])
-      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
-    }
-    let spec = dir + "/host.yaml"
-    try """
-    bridges:
-      - name: \(bridge)
-        datapath_type: netdev
-        tunnels:
-          - {name: \(tunnel), type: vxlan, remote_ip: 10.43.11.12, key: 140}
-      - {name: \(fake), parent: \(bridge), vlan: 140}
-    networks:
-      - {name: \(net1), bridge: \(fake), vlan: 140}
-      - name: \(net2)
-        bridge: \(bridge)
-        portgroups:
-          - {name: vlan-120, vlan: 120, default: true}
-          - {name: vlan-130, vlan: 130}
-    domains:
-      - name: \(vm)
-        interfaces:
-          - {mac: '\(mac1)', network: \(net1)}
-          - {mac: '\(mac2)', network: \(net2), portgroup: vlan-120}
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    defer { env.remove(domains: [vm], networks: [net1, net2], bridges: [bridge]) }
+    let spec = try env.spec(
+      """
+      bridges:
+        - name: \(bridge)
+          datapath_type: netdev
+          tunnels:
+            - {name: \(tunnel), type: vxlan, remote_ip: 10.43.11.12, key: 140}
+        - {name: \(fake), parent: \(bridge), vlan: 140}
+      networks:
+        - {name: \(net1), bridge: \(fake), vlan: 140}
+        - name: \(net2)
+          bridge: \(bridge)
+          portgroups:
+            - {name: vlan-120, vlan: 120, default: true}
+            - {name: vlan-130, vlan: 130}
+      domains:
+        - name: \(vm)
+          interfaces:
+            - {mac: '\(mac1)', network: \(net1)}
+            - {mac: '\(mac2)', network: \(net2), portgroup: vlan-120}
+      """)
 
     // A defined VM whose NICs are not on OVS yet; apply moves them onto the spec's networks.
     try env.virsh(

@@ -96,22 +96,18 @@ import TestSupport
     let id = getpid() % 100000
     let (bridge, vm, net) = ("wrbr\(id)", "ovsvirt-test-wr-\(id)", "ovsvirt-test-wrvl-\(id)")
     let common = ["--db", db, "--connect", uri]
-    defer {
-      _ = try? env.virsh("destroy", vm)
-      _ = try? CLI.run(["net", "del", net, "--if-exists"] + common, in: dir)
-      _ = try? CLI.run(["bridge", "del", bridge, "--if-exists", "--db", db], in: dir)
-    }
-    let spec = dir + "/host.yaml"
-    try """
-    bridges:
-      - name: \(bridge)
-        datapath_type: netdev
-        ports: [{name: wrmgmt\(id), type: internal, access: 77}]
-    networks:
-      - name: \(net)
-        bridge: \(bridge)
-        portgroups: [{name: vlan-120, vlan: 120, default: true}]
-    """.write(toFile: spec, atomically: true, encoding: .utf8)
+    defer { env.remove(domains: [vm], networks: [net], bridges: [bridge]) }
+    let spec = try env.spec(
+      """
+      bridges:
+        - name: \(bridge)
+          datapath_type: netdev
+          ports: [{name: wrmgmt\(id), type: internal, access: 77}]
+      networks:
+        - name: \(net)
+          bridge: \(bridge)
+          portgroups: [{name: vlan-120, vlan: 120, default: true}]
+      """)
     let applied = try CLI.run(["apply", spec] + common, in: dir)
     try #require(applied.status == 0, "\(applied.stderr)")
     try env.virsh(

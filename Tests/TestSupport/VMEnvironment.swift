@@ -61,6 +61,27 @@ public struct VMEnvironment {
     _ = try oracle(virsh, ["-c", uri, command, file])
   }
 
+  /// Writes a spec file into the scratch directory; returns its path.
+  public func spec(_ yaml: String, named name: String = "host.yaml") throws -> String {
+    let path = directory + "/" + name
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Removes what a test made on the shared daemons, whatever of it exists: domains (stopped and
+  /// undefined), libvirt networks, OVS bridges (with their ports).
+  public func remove(domains: [String] = [], networks: [String] = [], bridges: [String] = []) {
+    for domain in domains {
+      _ = try? virsh("destroy", domain)
+      _ = try? virsh("undefine", domain)
+    }
+    for network in networks {
+      _ = try? virsh("net-destroy", network)
+      _ = try? virsh("net-undefine", network)
+    }
+    for bridge in bridges { _ = try? vsctl("--no-wait", "--if-exists", "del-br", bridge) }
+  }
+
   public func cleanUp() {
     lease.release()
     try? FileManager.default.removeItem(atPath: directory)
