@@ -22,6 +22,14 @@ public final class RPCConnection: Sendable {
     self.events = events
   }
 
+  /// Starts the threads connections run on, which otherwise start with the first connection. A
+  /// process about to load a large shared library calls this first: a thread cannot be created
+  /// while `dlopen` holds the loader's lock, so a connection opened meanwhile would wait for the
+  /// whole load (ovsvirt reconcile loads libvirt, ~50 libraries, while it reads the switch).
+  public static func startEventLoops() {
+    _ = MultiThreadedEventLoopGroup.singleton.next()
+  }
+
   /// Opens a connection; fails with `OVSDBError.connectionFailed` naming the endpoint.
   public static func connect(
     to endpoint: Endpoint,

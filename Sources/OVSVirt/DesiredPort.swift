@@ -72,17 +72,27 @@ extension DesiredPort {
   /// Each domain's UUID and NICs, from its live XML: a daemon round trip and a parse per domain,
   /// independent of the others, so spread over a few threads. The error thrown is the first failing
   /// domain's in list order, as when they were read one at a time.
+  ///
+  /// The threads are ovsvirt's own, four whatever the core count (they mostly wait for libvirtd,
+  /// which serves at most 5 requests of one connection at a time: max_client_requests). Dispatch's
+  /// worker threads would not do: Swift's tasks run on them too, and a worker blocked in libvirt is
+  /// one the OVSDB replica, loaded meanwhile, cannot use (on 2 cores it waited for the last XML).
   private static func described(_ domains: [Domain]) throws -> [Described] {
-    // At most 4: libvirtd serves at most 5 requests of one connection at a time (max_client_requests).
-    let threads = min(domains.count, ProcessInfo.processInfo.activeProcessorCount, 4)
+    let threads = min(domains.count, 4)
     guard threads > 1 else { return try domains.map(describe) }
     let results = NIOLockedValueBox([Result<Described, any Error>?](repeating: nil, count: domains.count))
-    DispatchQueue.concurrentPerform(iterations: threads) { worker in
-      for index in stride(from: worker, to: domains.count, by: threads) {
-        let result = Result { try describe(domains[index]) }
-        results.withLockedValue { $0[index] = result }
-      }
+    let done = DispatchGroup()
+    for worker in 0..<threads {
+      done.enter()
+      Thread {
+        for index in stride(from: worker, to: domains.count, by: threads) {
+          let result = Result { try describe(domains[index]) }
+          results.withLockedValue { $0[index] = result }
+        }
+        done.leave()
+      }.start()
     }
+    done.wait()
     return try results.withLockedValue { $0 }.compactMap { try $0?.get() }
   }
 

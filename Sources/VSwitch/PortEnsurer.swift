@@ -7,15 +7,24 @@ extension SwitchPlanner {
   /// `ovs-vsctl add-port` does. Adds nothing when all is already so; returns what it changes.
   /// `state` must be `SwitchState(txn.snapshot)`; callers ensuring many ports build it once
   /// (reconcile after a failover may touch every VM port of the host).
+  ///
+  /// A port already in place adds no guard either: nothing is written for it, so nothing committed
+  /// depends on what was read about it (a no-op reconcile of 500 VM ports built 1,500 waits it
+  /// then threw away).
   public func ensurePort(
     _ name: String, bridge: String, vlan: VLANSettings, interfaceExternalIDs: [String: String],
     state: SwitchState, in txn: inout TransactionBuilder
   ) throws(ValidationError) -> [String] {
-    guardNameRead(name, &txn)
-    guardNameRead(bridge, &txn)
     guard let target = state.bridges[bridge] else { throw unknownBridge(bridge) }
     var wanted = vlan
     if let fakeVLAN = target.vlan, vlan == .untagged { wanted = VLANSettings(tag: try VLANID(fakeVLAN)) }
+    if let port = state.ports[name], port.bridgeUUID == target.uuid, port.vlanSettings == wanted,
+      Self.interfaces(of: port, named: name, carry: interfaceExternalIDs, in: state)
+    {
+      return []
+    }
+    guardNameRead(name, &txn)
+    guardNameRead(bridge, &txn)
     var actions: [String] = []
     guard let port = state.ports[name] else {
       let interface = "iface_\(name.identifierSafe)"
@@ -65,5 +74,15 @@ extension SwitchPlanner {
       }
     }
     return actions
+  }
+
+  /// Whether every interface of `port` named `name` already has each of `ids` (other keys may be there).
+  private static func interfaces(
+    of port: PortView, named name: String, carry ids: [String: String], in state: SwitchState
+  ) -> Bool {
+    port.interfaces.allSatisfy { uuid in
+      guard let interface = state.interfacesByUUID[uuid], interface.name == name else { return true }
+      return ids.allSatisfy { interface.externalIDs[$0.key] == $0.value }
+    }
   }
 }

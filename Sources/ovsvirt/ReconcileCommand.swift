@@ -36,7 +36,9 @@ struct ReconcileCommand: AsyncParsableCommand {
   private func reconcile(libvirtClosed: DispatchGroup) async throws {
     let session = SwitchSession(options: options)
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
-    // connection, one XML per domain) is most of a reconcile: both run at once.
+    // connection, one XML per domain) is most of a reconcile: both run at once, from the start of
+    // the library's load on, once the OVSDB connection's threads exist.
+    RPCConnection.startEventLoops()
     let switchClient = Task {
       let client = try await session.startClient()
       // Indexing the replica for planning is done here too, while libvirt is still working.
