@@ -147,8 +147,10 @@ public struct Datum: Sendable, Hashable {
 
   /// A string→string map as a dictionary (external_ids, other_config, options).
   public var stringMap: [String: String] {
+    guard let values else { return [:] }
     var result: [String: String] = [:]
-    for (k, v) in pairs {
+    result.reserveCapacity(values.count)
+    for (k, v) in zip(keys, values) {
       if let key = k.stringValue, let value = v.stringValue { result[key] = value }
     }
     return result

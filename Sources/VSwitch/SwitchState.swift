@@ -84,7 +84,10 @@ public struct SwitchState: Sendable {
   public init(_ snapshot: ReplicaSnapshot) {
     self.snapshot = snapshot
     root = snapshot.rows("Open_vSwitch").keys.min()
-    for (uuid, row) in snapshot.rows("Interface") {
+    let interfaceRows = snapshot.rows("Interface")
+    interfaces.reserveCapacity(interfaceRows.count)
+    interfacesByUUID.reserveCapacity(interfaceRows.count)
+    for (uuid, row) in interfaceRows {
       let view = InterfaceView(
         uuid: uuid, name: row["name"]?.scalar?.stringValue ?? "", type: row["type"]?.scalar?.stringValue ?? "",
         options: row["options"]?.stringMap ?? [:], mtuRequest: row["mtu_request"]?.scalar?.integerValue.map(Int.init),
@@ -108,6 +111,7 @@ public struct SwitchState: Sendable {
         queues: queues, externalIDs: row["external_ids"]?.stringMap ?? [:])
     }
     let portRows = snapshot.rows("Port")
+    ports.reserveCapacity(portRows.count)
     var fakeByParentVLAN: [RowUUID: [Int: String]] = [:]
     for (bridgeUUID, row) in snapshot.rows("Bridge") {
       let name = row["name"]?.scalar?.stringValue ?? ""

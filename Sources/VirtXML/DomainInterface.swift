@@ -20,7 +20,7 @@ public struct DomainInterface: Sendable, Equatable {
 
   /// All interfaces of a domain's XML (`<domain><devices><interface>…`), in document order.
   public static func all(inDomainXML xml: String) throws(XMLError) -> [DomainInterface] {
-    let tree = try XMLTree(xml)
+    let tree = try XMLTree(xml, keepingLayout: false)
     guard let root = tree.root, root.name == "domain" else {
       throw XMLError("not a libvirt domain: the root element must be <domain>")
     }

@@ -2,7 +2,7 @@
 /// else the network's own; nil when neither has one.
 public enum NetworkVLAN {
   public static func resolve(_ networkXML: String, portgroup: String?) throws(XMLError) -> VLANTags? {
-    let tree = try XMLTree(networkXML)
+    let tree = try XMLTree(networkXML, keepingLayout: false)
     guard let root = tree.root, root.name == "network" else { throw XMLError("not a libvirt network") }
     let groups = root.children(named: "portgroup")
     let group: XMLElement?

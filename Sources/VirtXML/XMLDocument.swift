@@ -5,11 +5,15 @@ import CLibXML2
 public final class XMLTree {
   let document: xmlDocPtr
 
-  /// Parses `text` without touching the network or expanding external entities.
-  public init(_ text: String) throws(XMLError) {
-    let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+  /// Parses `text` without touching the network or expanding external entities. A tree only read,
+  /// never written back, may drop the whitespace between elements (`keepingLayout: false`): with
+  /// half the nodes, reading a running domain's XML (reconcile reads every one) takes a third less.
+  public init(_ text: String, keepingLayout: Bool = true) throws(XMLError) {
+    var options = XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+    options |= XML_PARSE_COMPACT.rawValue
+    if !keepingLayout { options |= XML_PARSE_NOBLANKS.rawValue }
     let parsed: xmlDocPtr? = text.withCString { cString in
-      xmlReadMemory(cString, Int32(text.utf8.count), "domain.xml", "UTF-8", options)
+      xmlReadMemory(cString, Int32(text.utf8.count), "domain.xml", "UTF-8", Int32(options))
     }
     guard let parsed else {
       let detail = xmlGetLastError().flatMap { $0.pointee.message }.map { String(cString: $0) } ?? "not well-formed"
@@ -54,18 +58,31 @@ public struct XMLElement {
   /// Child elements, optionally only those called `name`, in document order.
   public func children(named name: String? = nil) -> [XMLElement] {
     var result: [XMLElement] = []
-    var child = node.pointee.children
-    while let current = child {
-      if current.pointee.type == XML_ELEMENT_NODE {
-        let element = XMLElement(node: current, tree: tree)
-        if name == nil || element.name == name { result.append(element) }
-      }
-      child = current.pointee.next
-    }
+    forEachChild(named: name) { result.append($0) }
     return result
   }
 
-  public func firstChild(named name: String) -> XMLElement? { children(named: name).first }
+  public func firstChild(named name: String) -> XMLElement? {
+    var first: XMLElement?
+    forEachChild(named: name) { element in
+      if first == nil { first = element }
+    }
+    return first
+  }
+
+  /// Names are compared as C strings: making a Swift string of every child's name cost more than
+  /// libxml2's parse when reading hundreds of domains.
+  private func forEachChild(named name: String?, _ body: (XMLElement) -> Void) {
+    var child = node.pointee.children
+    while let current = child {
+      if current.pointee.type == XML_ELEMENT_NODE,
+        name.map({ xmlStrEqual(current.pointee.name, $0) != 0 }) ?? true
+      {
+        body(XMLElement(node: current, tree: tree))
+      }
+      child = current.pointee.next
+    }
+  }
 }
 
 extension String {
