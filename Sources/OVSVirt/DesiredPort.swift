@@ -23,9 +23,6 @@ extension DesiredPort {
   /// the interface's own <vlan>, else its portgroup's (or the default portgroup's), else the
   /// network's. A NIC whose VLAN cannot be resolved is parked on VLAN 4095.
   public static func fromLibvirt(_ connection: Connection, only: String? = nil) throws -> [DesiredPort] {
-    var ports: [DesiredPort] = []
-    // Many NICs share a few networks: each network's XML is fetched once per call.
-    var networkXML: [String: String] = [:]
     let domains: [Domain]
     if let only {
       let domain = try connection.domain(named: only)
@@ -34,59 +31,62 @@ extension DesiredPort {
       // libvirt lists only the running ones: asking each again is one more daemon round trip per domain.
       domains = try connection.domains(activeOnly: true)
     }
-    for (domain, vmID, nics) in try described(domains) {
-      let name = domain.name
-      for nic in nics {
-        guard nic.virtualPortType == "openvswitch", let tap = nic.targetDevice, let bridge = nic.sourceBridge else {
-          continue
-        }
-        var parked: String?
-        // The live <vlan> is what libvirt applied when it plugged the tap (its own or resolved from
-        // the network then), so it wins; but a NIC whose network or portgroup has since vanished
-        // fails closed even so: nothing says that VLAN is still meant.
-        var tags: VLANTags? =
-          nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
-        if let network = nic.sourceNetwork {
-          do {
-            let xml = try networkXML[network] ?? connection.network(named: network).xml()
-            networkXML[network] = xml
-            let resolved = try NetworkVLAN.resolve(xml, portgroup: nic.portgroup)
-            if tags == nil { tags = resolved }
-          } catch {
-            parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
-          }
-        }
-        var ids = ["iface-status": "active"]
-        if let id = nic.interfaceID { ids["iface-id"] = id }
-        if let mac = nic.mac { ids["attached-mac"] = mac }
-        if !vmID.isEmpty { ids["vm-id"] = vmID }
-        ports.append(
-          DesiredPort(
-            domain: name, tap: tap, bridge: bridge, vlan: parked == nil ? VLANSettings(tags) : VLANSettings(tag: .dead),
-            externalIDs: ids, parkedBecause: parked))
-      }
-    }
-    return ports
+    let networks = NetworkVLANs(connection: connection)
+    return try inParallel(domains) { try ports(of: $0, networks: networks) }.flatMap { $0 }
   }
 
-  /// Each domain's UUID and NICs, from its live XML: a daemon round trip and a parse per domain,
-  /// independent of the others, so spread over a few threads. The error thrown is the first failing
-  /// domain's in list order, as when they were read one at a time.
+  /// One domain's OVS-backed NICs, from its live XML.
+  private static func ports(of domain: Domain, networks: NetworkVLANs) throws -> [DesiredPort] {
+    let nics = try DomainInterface.all(inDomainXML: try domain.xml())
+    let name = domain.name
+    let vmID = domain.uuid
+    return nics.compactMap { nic in
+      guard nic.virtualPortType == "openvswitch", let tap = nic.targetDevice, let bridge = nic.sourceBridge else {
+        return nil
+      }
+      var parked: String?
+      // The live <vlan> is what libvirt applied when it plugged the tap (its own or resolved from
+      // the network then), so it wins; but a NIC whose network or portgroup has since vanished
+      // fails closed even so: nothing says that VLAN is still meant.
+      var tags: VLANTags? = nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
+      if let network = nic.sourceNetwork {
+        do {
+          let resolved = try networks.vlan(of: network, portgroup: nic.portgroup)
+          if tags == nil { tags = resolved }
+        } catch {
+          parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
+        }
+      }
+      var ids = ["iface-status": "active"]
+      if let id = nic.interfaceID { ids["iface-id"] = id }
+      if let mac = nic.mac { ids["attached-mac"] = mac }
+      if !vmID.isEmpty { ids["vm-id"] = vmID }
+      return DesiredPort(
+        domain: name, tap: tap, bridge: bridge, vlan: parked == nil ? VLANSettings(tags) : VLANSettings(tag: .dead),
+        externalIDs: ids, parkedBecause: parked)
+    }
+  }
+
+  /// `body` of each domain, in list order: a daemon round trip and a parse per domain, independent
+  /// of the others, so spread over a few threads. The error thrown is the first failing domain's in
+  /// list order, as when they were read one at a time.
   ///
   /// The threads are ovsvirt's own, four whatever the core count (they mostly wait for libvirtd,
   /// which serves at most 5 requests of one connection at a time: max_client_requests). Dispatch's
   /// worker threads would not do: Swift's tasks run on them too, and a worker blocked in libvirt is
   /// one the OVSDB replica, loaded meanwhile, cannot use (on 2 cores it waited for the last XML).
-  private static func described(_ domains: [Domain]) throws -> [Described] {
+  private static func inParallel<T: Sendable>(
+    _ domains: [Domain], _ body: @escaping @Sendable (Domain) throws -> T
+  ) throws -> [T] {
     let threads = min(domains.count, 4)
-    guard threads > 1 else { return try domains.map(describe) }
-    let results = NIOLockedValueBox([Result<Described, any Error>?](repeating: nil, count: domains.count))
+    guard threads > 1 else { return try domains.map(body) }
+    let results = NIOLockedValueBox([Result<T, any Error>?](repeating: nil, count: domains.count))
     let done = DispatchGroup()
     for worker in 0..<threads {
       done.enter()
       Thread {
         for index in stride(from: worker, to: domains.count, by: threads) {
-          let result = Result { try describe(domains[index]) }
+          let result = Result { try body(domains[index]) }
           results.withLockedValue { $0[index] = result }
         }
         done.leave()
@@ -95,11 +95,34 @@ extension DesiredPort {
     done.wait()
     return try results.withLockedValue { $0 }.compactMap { try $0?.get() }
   }
+}
 
-  private typealias Described = (domain: Domain, vmID: String, nics: [DomainInterface])
+/// Each network's VLAN (or one portgroup's), resolved once per call however many NICs use it: a
+/// daemon round trip and a parse of the network's XML.
+private final class NetworkVLANs: Sendable {
+  private struct Key: Hashable {
+    var network: String
+    var portgroup: String?
+  }
 
-  @Sendable private static func describe(_ domain: Domain) throws -> Described {
-    (domain, domain.uuid, try DomainInterface.all(inDomainXML: try domain.xml()))
+  private let connection: Connection
+  private let resolved = NIOLockedValueBox([Key: Result<VLANTags?, any Error>]())
+
+  init(connection: Connection) {
+    self.connection = connection
+  }
+
+  func vlan(of network: String, portgroup: String?) throws -> VLANTags? {
+    // Resolved under the lock: the threads asking for the same network wait for one answer.
+    try resolved.withLockedValue { cache in
+      let key = Key(network: network, portgroup: portgroup)
+      if let known = cache[key] { return known }
+      let result = Result { () throws -> VLANTags? in
+        try NetworkVLAN.resolve(connection.network(named: network).xml(), portgroup: portgroup)
+      }
+      cache[key] = result
+      return result
+    }.get()
   }
 }
 

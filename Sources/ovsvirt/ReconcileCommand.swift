@@ -28,12 +28,11 @@ struct ReconcileCommand: AsyncParsableCommand {
       await Self.wait(for: libvirtClosed)
       throw error
     }
-    await Self.wait(for: libvirtClosed)
   }
 
-  /// `libvirtClosed` is left once the libvirt connection is closed, which happens while planning:
-  /// the process must not exit (and tear libvirt down) before.
-  private func reconcile(libvirtClosed: DispatchGroup) async throws {
+  /// Ends the process once done. `libvirtClosed` is left once the libvirt connection is closed,
+  /// which happens while planning: the process must not exit (and tear libvirt down) before.
+  private func reconcile(libvirtClosed: DispatchGroup) async throws -> Never {
     let session = SwitchSession(options: options)
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
     // connection, one XML per domain) is most of a reconcile: both run at once, from the start of
@@ -74,7 +73,11 @@ struct ReconcileCommand: AsyncParsableCommand {
       }
     }
     for problem in outcome.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
-    if !outcome.problems.isEmpty { throw ExitCode(3) }
+    // The process ends here rather than by returning, which would first free the replica, the
+    // switch view and every desired port one object at a time (2 ms of a no-op over 500 NICs);
+    // exiting drops them at once.
+    await Self.wait(for: libvirtClosed)
+    Foundation.exit(outcome.problems.isEmpty ? 0 : 3)
   }
 
   /// The running domains' NICs, with failures reported as ovsvirt's exit codes. libvirt's calls
