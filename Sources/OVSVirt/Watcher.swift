@@ -19,7 +19,7 @@ public actor Watcher {
     /// Only these domains (empty: every running domain).
     public var domains: [String] = []
     /// The host's OVS spec, restored before VM ports on every run (e.g. after ovsdb-server came
-    /// back with an empty database); nil: VM ports only.
+    /// back with an empty database); nil: VM ports only. `use(spec:)` replaces it while running.
     public var spec: HostSpec?
 
     public init(ovsdb: String, libvirtURI: String) {
@@ -36,10 +36,21 @@ public actor Watcher {
   private var wake: AsyncStream<Void>.Continuation?
   /// The libvirt connection reconcile reads domains through, kept between runs and reopened after a failure.
   private var libvirt: Connection?
+  /// The spec in force: `options.spec` until replaced.
+  private var spec: HostSpec?
 
   public init(options: Options, logger: Logger) {
     self.options = options
     self.logger = logger
+    spec = options.spec
+  }
+
+  /// Restores `spec` from the next run on (which starts now) instead of the one in force: a
+  /// reloaded spec file. What the old spec had and the new one lacks is left in place (as
+  /// `apply` without `--prune` does).
+  public func use(spec: HostSpec) {
+    self.spec = spec
+    wake?.yield()
   }
 
   nonisolated func log(_ message: String, _ level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
@@ -141,7 +152,7 @@ public actor Watcher {
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
     var specCorrections = 0
-    if let spec = options.spec {
+    if let spec {
       do {
         let converger = SwitchConverger()
         let (changes, _) = try await client.transaction { txn in try converger.plan(spec, in: &txn) }

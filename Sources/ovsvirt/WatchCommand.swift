@@ -15,6 +15,8 @@ struct WatchCommand: AsyncParsableCommand {
       A daemon for HA hosts: a port deleted or retagged by hand, ovs-vswitchd restarted, a VM started or
       migrated in — each is corrected by the same logic as `ovsvirt reconcile`. Reconnects to OVSDB and to
       libvirtd by itself. Logs one line per correction on standard error. Stops cleanly on SIGTERM/SIGINT.
+      SIGHUP (systemctl reload) reads --spec again: from then on the new spec is kept; a spec with problems
+      is reported and the one in force stays.
       """)
   @OptionGroup var options: SwitchOptions
   @OptionGroup var libvirt: LibvirtOptions
@@ -59,20 +61,40 @@ struct WatchCommand: AsyncParsableCommand {
       logger.info("metrics on http://\(host):\(server?.port ?? port)/metrics")
     }
     let task = Task { try await watcher.run() }
-    // SIGTERM / SIGINT end the loop; the process then exits 0.
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
+    // SIGTERM / SIGINT end the loop; the process then exits 0. SIGHUP reloads the spec (its default
+    // action would end the daemon).
+    for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
     let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
-    let sources = [SIGTERM, SIGINT].map { number in
+    let (reloads, reload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    let sources = [(SIGTERM, stopped), (SIGINT, stopped), (SIGHUP, reload)].map { number, stream in
       let source = DispatchSource.makeSignalSource(signal: number)
-      source.setEventHandler { stopped.yield() }
+      source.setEventHandler { stream.yield() }
       source.resume()
       return source
     }
+    let reloading = Task {
+      for await _ in reloads { await reloadSpec(into: watcher, logger: logger) }
+    }
     for await _ in stop { break }
     sources.forEach { $0.cancel() }
+    reloading.cancel()
     task.cancel()
     await server?.close()
     logger.info("stopping")
+  }
+
+  /// Reads `--spec` again for SIGHUP; a file with problems changes nothing.
+  private func reloadSpec(into watcher: Watcher, logger: Logger) async {
+    guard let spec else {
+      logger.warning("SIGHUP: no --spec to reload; still watching VM ports only")
+      return
+    }
+    do {
+      await watcher.use(spec: try SpecLoader.load(path: spec, host: host))
+      logger.notice("reloaded \(spec)")
+    } catch {
+      for problem in error.problems { logger.error("\(problem)") }
+      logger.error("\(spec) has problems; the spec loaded before stays in force")
+    }
   }
 }

@@ -144,3 +144,71 @@ import TestSupport
     #expect(CLI.stop(watcher) == 0)
   }
 }
+
+/// SIGHUP (what `systemctl reload` sends) makes the daemon read its spec again: what the new file
+/// adds or changes is kept from then on; a file with problems is reported with file:line and the
+/// spec in force stays (still restored); without --spec the signal is logged and ignored.
+@Suite struct WatchReloadTests {
+  @Test func reloadsTheSpecOnSIGHUPAndKeepsTheOldOneWhenTheNewHasProblems() async throws {
+    let env = try await VMEnvironment.require("watchhup")
+    defer { env.cleanUp() }
+    let id = getpid() % 100000
+    let (bridge, first, second) = ("hupbr\(id)", "hupa\(id)", "hupb\(id)")
+    defer { env.remove(bridges: [bridge]) }
+    func spec(_ ports: String) -> String {
+      """
+      bridges:
+        - name: \(bridge)
+          datapath_type: netdev
+          ports: [\(ports)]
+      """
+    }
+    let path = try env.spec(spec("{name: \(first), type: internal, access: 77}"))
+    let log = env.directory + "/watch-hup.log"
+    // A domain that does not exist: this daemon keeps the spec only, not other tests' VMs.
+    let watcher = try CLI.start(
+      ["watch", "--spec", path, "--domain", "ovsvirt-test-none-\(id)", "--interval", "2", "--metrics", "off"]
+        + ["--db", env.db, "--connect", env.uri], log: log)
+    defer { _ = CLI.stop(watcher, signal: SIGKILL) }
+    func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    #expect(await eventually { (try? env.vsctl("get", "Port", first, "tag")) == "77" }, "\(logText())")
+
+    _ = try env.spec(
+      spec("{name: \(first), type: internal, access: 78}, {name: \(second), type: internal, access: 88}"))
+    kill(watcher, SIGHUP)
+    #expect(
+      await eventually {
+        (try? env.vsctl("get", "Port", first, "tag")) == "78" && (try? env.vsctl("get", "Port", second, "tag")) == "88"
+      }, "new spec not in force: \(logText())")
+    #expect(logText().contains("reloaded \(path)"))
+
+    // VLAN 5000 on line 4 (the ports line): reported, and the spec loaded before still holds.
+    _ = try env.spec(spec("{name: \(first), type: internal, access: 5000}"))
+    kill(watcher, SIGHUP)
+    #expect(await eventually { logText().contains("the spec loaded before stays in force") }, "\(logText())")
+    #expect(logText().contains("\(path):4:"), "\(logText())")
+    _ = try env.vsctl("set", "Port", second, "tag=999")
+    #expect(
+      await eventually { (try? env.vsctl("get", "Port", second, "tag")) == "88" }, "old spec not restored: \(logText())"
+    )
+    #expect(try env.vsctl("get", "Port", first, "tag") == "78")
+    #expect(kill(watcher, 0) == 0)
+    #expect(CLI.stop(watcher) == 0)
+  }
+
+  @Test func ignoresSIGHUPWithoutASpec() async throws {
+    let env = try await VMEnvironment.require("watchhup0")
+    defer { env.cleanUp() }
+    let log = env.directory + "/watch-nospec.log"
+    let watcher = try CLI.start(
+      ["watch", "--domain", "ovsvirt-test-none-\(getpid())", "--metrics", "off", "--db", env.db, "--connect", env.uri],
+      log: log)
+    defer { _ = CLI.stop(watcher, signal: SIGKILL) }
+    func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    #expect(await eventually { logText().contains("subscribed") }, "\(logText())")
+    kill(watcher, SIGHUP)
+    #expect(await eventually { logText().contains("no --spec to reload") }, "\(logText())")
+    #expect(kill(watcher, 0) == 0)
+    #expect(CLI.stop(watcher) == 0)
+  }
+}
