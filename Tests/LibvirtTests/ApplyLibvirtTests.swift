@@ -21,18 +21,19 @@ import TestSupport
         vm,
         interfaces: ["<interface type='bridge'><mac address='52:54:00:ab:00:01'/><source bridge='virbr9'/></interface>"]
       ))
-    func spec(_ groups: String) throws -> String {
+    func spec(_ groups: String, nic: String = "pg-a") throws -> String {
       let path = dir + "/spec.yaml"
       try """
       bridges:
         - name: \(bridge)
+          datapath_type: netdev
       networks:
         - name: \(net)
           bridge: \(bridge)
           portgroups: [\(groups)]
       domains:
         - name: \(vm)
-          interfaces: [{mac: '52:54:00:ab:00:01', network: \(net), portgroup: pg-a}]
+          interfaces: [{mac: '52:54:00:ab:00:01', network: \(net), portgroup: \(nic)}]
       """.write(toFile: path, atomically: true, encoding: .utf8)
       return path
     }
@@ -47,13 +48,61 @@ import TestSupport
     let second = try CLI.run(["apply", try spec("{name: pg-a, vlan: 10}"), "--json"] + common, in: dir)
     #expect(try JSONParser.parse(second.stdout)["writes"] == 0, "\(second.stdout)")
 
-    // A changed portgroup VLAN redefines the network (same uuid), nothing else.
+    // A changed portgroup VLAN is changed in the running network and in its definition, in one
+    // step (same uuid, nothing else).
     let uuid = try env.virsh("net-uuid", net)
+    let planned = try CLI.run(["plan", try spec("{name: pg-a, vlan: 11}")] + common, in: dir)
+    #expect(
+      planned.stdout.contains(
+        "~ network \(net): portgroup pg-a: VLAN 10 → VLAN 11 (running network and definition)"), "\(planned.stdout)")
     let changed = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11}"), "--json"] + common, in: dir)
     let report = try JSONParser.parse(changed.stdout)
     #expect(report["writes"] == 1, "\(changed.stdout)")
     #expect(try env.virsh("net-dumpxml", "--inactive", net).contains("<tag id='11'/>"))
+    #expect(try env.virsh("net-dumpxml", net).contains("<tag id='11'/>"), "the running network kept VLAN 10")
     #expect(try env.virsh("net-uuid", net) == uuid)
+
+    // Portgroups added and removed, the default moving from one to another: libvirt takes them in
+    // the order given (never two defaults at once), live and in the definition.
+    func networkXML(_ flags: [String] = []) throws -> String {
+      try env.oracle(env.virsh, ["-c", uri, "net-dumpxml"] + flags + [net])
+    }
+    func portgroups(_ flags: [String] = []) throws -> [String] {
+      try networkXML(flags).split(separator: "\n").filter { $0.contains("<portgroup") }
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+    let added = try CLI.run(
+      ["apply", try spec("{name: pg-a, vlan: 11}, {name: pg-b, vlan: 20, default: true}")] + common, in: dir)
+    #expect(added.status == 0, "\(added.stderr)")
+    for flags in [[], ["--inactive"]] {
+      let xml = try networkXML(flags)
+      #expect(try portgroups(flags) == ["<portgroup name='pg-a'>", "<portgroup name='pg-b' default='yes'>"], "\(xml)")
+    }
+    let moved = try CLI.run(["apply", try spec("{name: pg-a, vlan: 11, default: true}")] + common, in: dir)
+    #expect(moved.status == 0, "\(moved.stderr)")
+    #expect(moved.stdout.contains("remove portgroup pg-b"), "\(moved.stdout)")
+    for flags in [[], ["--inactive"]] { #expect(try portgroups(flags) == ["<portgroup name='pg-a' default='yes'>"]) }
+    #expect(try env.virsh("net-uuid", net) == uuid)
+
+    // A portgroup a running VM is on is not removed (reconcile would park the VM's port on VLAN
+    // 4095): reported, exit 3, while the NIC's definition moves to the new portgroup (the running
+    // NIC keeps its source until the VM restarts); once the VM runs on the new one, it goes.
+    _ = try env.virsh("start", vm)
+    defer { _ = try? env.virsh("destroy", vm) }
+    let away = try spec("{name: pg-c, vlan: 30}", nic: "pg-c")
+    let refused = try CLI.run(["apply", away] + common, in: dir)
+    #expect(refused.status == 3, "\(refused.stdout)\(refused.stderr)")
+    #expect(
+      refused.stderr.contains("portgroup pg-a of network \(net) is not in the spec, but running VMs use it (\(vm))"),
+      "\(refused.stderr)")
+    #expect(try portgroups() == ["<portgroup name='pg-a' default='yes'>", "<portgroup name='pg-c'>"])
+    #expect(try env.virsh("dumpxml", "--inactive", vm).contains("portgroup='pg-c'"), "the NIC was not moved")
+    _ = try env.virsh("destroy", vm)
+    _ = try env.virsh("start", vm)
+    let removed = try CLI.run(["apply", away] + common, in: dir)
+    #expect(removed.status == 0, "\(removed.stdout)\(removed.stderr)")
+    for flags in [[], ["--inactive"]] { #expect(try portgroups(flags) == ["<portgroup name='pg-c'>"]) }
+    _ = try env.virsh("destroy", vm)
 
     // --prune undefines a network an earlier apply defined and the spec dropped; a network made by
     // hand is never touched. On a switch of its own: prune of the shared one would meet (and rightly

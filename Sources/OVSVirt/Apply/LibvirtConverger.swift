@@ -2,7 +2,8 @@ import Libvirt
 import VirtXML
 
 /// Plans and performs the libvirt half of a spec: networks defined (or redefined when their
-/// VLAN/portgroup shape changed), started and autostarted, and VM NICs attached. Planning only
+/// VLAN/portgroup shape changed; a running network's portgroups changed in place), started and
+/// autostarted, and VM NICs attached. Planning only
 /// reads; `run` performs the steps in order and stops at the first failure, so the caller can say
 /// exactly what was done and what was not.
 public struct LibvirtConverger {
@@ -15,6 +16,7 @@ public struct LibvirtConverger {
     case define(xml: String)
     case start(network: String)
     case autostart(network: String, on: Bool)
+    case updatePortgroup(network: String, update: PortgroupUpdate, live: Bool, config: Bool)
     case attach(domain: String, mac: String, target: InterfaceTarget)
     case remove(network: String)
   }
@@ -68,6 +70,8 @@ public struct LibvirtConverger {
             action: .remove(network: network)))
       }
     }
+    // Which running domains use which network/portgroup, read only if a portgroup is to go.
+    var runningNICs: [NetworkPortgroup: [String]]?
     for network in spec.networks {
       let definition = network.definition
       let name = definition.name
@@ -85,18 +89,32 @@ public struct LibvirtConverger {
         continue
       }
       let shape = try NetworkShape(xml: try current.xml(inactive: true))
-      if !shape.behavesLike(try NetworkShape(xml: xml)) {
-        let redefined = try shape.uuid.map { uuid throws(XMLError) in try NetworkShape.withUUID(uuid, in: xml) } ?? xml
-        let active = try current.isActive()
-        steps.append(
-          Step(
-            change: PlannedChange(
-              .change, "network \(name)",
-              "redefine: \(detail)\(active ? " (the running network keeps its old settings until it is restarted)" : "")"
-            ),
-            action: .define(xml: redefined)))
+      let wanted = try NetworkShape(xml: xml)
+      let active = try current.isActive()
+      // A running network's portgroups are changed in place, in it and in its definition; anything
+      // else only by a redefinition, which a running network takes up when restarted.
+      let live = active ? try NetworkShape(xml: try current.xml()) : wanted
+      let liveUpdates = live.behavesLike(wanted) ? [] : try PortgroupUpdate.between(live, wanted, wantedXML: xml)
+      var configUpdates: [PortgroupUpdate] = []
+      if !shape.behavesLike(wanted) {
+        if active, let updates = try PortgroupUpdate.between(shape, wanted, wantedXML: xml) {
+          configUpdates = updates
+        } else {
+          let redefined =
+            try shape.uuid.map { uuid throws(XMLError) in try NetworkShape.withUUID(uuid, in: xml) } ?? xml
+          let note =
+            active && liveUpdates == nil ? " (the running network keeps its old settings until it is restarted)" : ""
+          steps.append(
+            Step(
+              change: PlannedChange(.change, "network \(name)", "redefine: \(detail)\(note)"),
+              action: .define(xml: redefined)))
+        }
       }
-      if try !current.isActive() {
+      let (updates, inUse) = try portgroupSteps(
+        network: name, live: liveUpdates ?? [], config: configUpdates, running: &runningNICs)
+      steps += updates
+      problems += inUse
+      if !active {
         steps.append(Step(change: PlannedChange(.change, "network \(name)", "start"), action: .start(network: name)))
       }
       if try current.autostart() != network.autostart {
@@ -139,6 +157,9 @@ public struct LibvirtConverger {
         case .define(let xml): _ = try connection.defineNetwork(xml: xml)
         case .start(let network): try connection.network(named: network).start()
         case .autostart(let network, let on): try connection.network(named: network).setAutostart(on)
+        case .updatePortgroup(let network, let update, let live, let config):
+          try connection.network(named: network).updatePortgroup(
+            update.command, xml: update.xml, live: live, config: config)
         case .remove(let network):
           let found = try connection.network(named: network)
           if try found.isActive() { try found.stop() }
@@ -156,6 +177,58 @@ public struct LibvirtConverger {
       }
     }
     return outcome
+  }
+
+  private struct NetworkPortgroup: Hashable {
+    var network: String
+    var portgroup: String
+  }
+
+  /// Steps for the portgroup changes of one network: one step for both the running network and its
+  /// definition when they need the same (the usual case), else each its own. A portgroup that
+  /// running VMs are on is not removed (reconcile would park their ports on VLAN 4095): reported.
+  private func portgroupSteps(
+    network: String, live: [PortgroupUpdate], config: [PortgroupUpdate],
+    running: inout [NetworkPortgroup: [String]]?
+  ) throws -> (steps: [Step], problems: [String]) {
+    var problems: [String] = []
+    var refused: Set<String> = []
+    for update in live + config where update.command == .delete && !refused.contains(update.portgroup) {
+      let users = try runningUsers(&running)[NetworkPortgroup(network: network, portgroup: update.portgroup)] ?? []
+      guard !users.isEmpty else { continue }
+      refused.insert(update.portgroup)
+      problems.append(
+        "portgroup \(update.portgroup) of network \(network) is not in the spec, but running VMs use it "
+          + "(\(Set(users).sorted().joined(separator: ", "))); move their NICs first, or keep it in the spec")
+    }
+    func steps(_ updates: [PortgroupUpdate], live: Bool, config: Bool, scope: String) -> [Step] {
+      updates.filter { !($0.command == .delete && refused.contains($0.portgroup)) }.map { update in
+        Step(
+          change: PlannedChange(.change, "network \(network)", "\(update.summary) (\(scope))"),
+          action: .updatePortgroup(network: network, update: update, live: live, config: config))
+      }
+    }
+    if live == config {
+      return (steps(live, live: true, config: true, scope: "running network and definition"), problems)
+    }
+    return (
+      steps(config, live: false, config: true, scope: "definition")
+        + steps(live, live: true, config: false, scope: "running network"),
+      problems
+    )
+  }
+
+  private func runningUsers(_ cache: inout [NetworkPortgroup: [String]]?) throws -> [NetworkPortgroup: [String]] {
+    if let cache { return cache }
+    var users: [NetworkPortgroup: [String]] = [:]
+    for domain in try connection.domains(activeOnly: true) {
+      for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
+        guard let network = nic.sourceNetwork, let portgroup = nic.portgroup else { continue }
+        users[NetworkPortgroup(network: network, portgroup: portgroup), default: []].append(domain.name)
+      }
+    }
+    cache = users
+    return users
   }
 
   static func describe(_ definition: NetworkDefinition) -> String {
