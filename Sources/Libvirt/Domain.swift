@@ -44,6 +44,17 @@ public final class Domain: @unchecked Sendable {
     return String(cString: text)
   }
 
+  /// The live XML (as `xml()`), or nil when the domain no longer exists: a transient VM that
+  /// stopped, or one that migrated away, after it was listed.
+  public func xmlUnlessGone() throws(LibvirtError) -> String? {
+    do {
+      return try xml()
+    } catch {
+      if error.isNoDomain { return nil }
+      throw error
+    }
+  }
+
   public func isActive() throws(LibvirtError) -> Bool {
     let result = lib.callAs(.virDomainIsActive, LibvirtLibrary.DomainInt.self)(pointer)
     guard result >= 0 else { throw LibvirtError.last("virDomainIsActive(\(name))", lib) }

@@ -31,4 +31,7 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
   }
 
   public var description: String { "libvirt \(operation) failed: \(message)" }
+
+  /// The domain is gone (VIR_ERR_NO_DOMAIN): e.g. a transient VM that stopped after it was listed.
+  public var isNoDomain: Bool { code == Int32(VIR_ERR_NO_DOMAIN.rawValue) }
 }

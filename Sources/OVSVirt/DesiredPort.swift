@@ -35,9 +35,11 @@ extension DesiredPort {
     return try inParallel(domains) { try ports(of: $0, networks: networks) }.flatMap { $0 }
   }
 
-  /// One domain's OVS-backed NICs, from its live XML.
+  /// One domain's OVS-backed NICs, from its live XML; none when the domain went away after it was
+  /// listed (VMs stop and migrate out while a reconcile runs: theirs are not ports to restore).
   private static func ports(of domain: Domain, networks: NetworkVLANs) throws -> [DesiredPort] {
-    let nics = try DomainInterface.all(inDomainXML: try domain.xml())
+    guard let xml = try domain.xmlUnlessGone() else { return [] }
+    let nics = try DomainInterface.all(inDomainXML: xml)
     let name = domain.name
     let vmID = domain.uuid
     return nics.compactMap { nic in

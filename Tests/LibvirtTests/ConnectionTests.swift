@@ -13,6 +13,24 @@ import TestSupport
     #expect(try connection.canonicalURI() == "test:///default")
   }
 
+  /// A domain that went away after it was listed (a transient VM stopped): its XML is nil, not an
+  /// error that would fail a whole reconcile or apply.
+  @Test func xmlOfADomainThatIsGoneIsNil() throws {
+    let connection = try Connection(uri: "test:///default")
+    let name = "ovsvirt-gone-\(getpid())"
+    let domain = try connection.createDomain(
+      xml: "<domain type='test'><name>\(name)</name><memory>8192</memory><os><type>hvm</type></os></domain>")
+    #expect(try domain.xmlUnlessGone()?.contains("<name>\(name)</name>") == true)
+    try domain.destroy()
+    #expect(try domain.xmlUnlessGone() == nil)
+    do {
+      _ = try domain.xml()
+      Issue.record("the XML of a destroyed transient domain was read")
+    } catch {
+      #expect(error.isNoDomain, "\(error)")
+    }
+  }
+
   @Test func badURIKeepsLibvirtsMessage() {
     do {
       _ = try Connection(uri: "nosuchdriver:///x")

@@ -51,9 +51,9 @@ public struct LibvirtConverger {
     let doomed = prune.subtracting(named).filter { existing[$0] != nil }.sorted()
     if !doomed.isEmpty {
       var users: [String: [String]] = [:]
-      for domain in try connection.domains(activeOnly: true) {
-        for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
-          if let network = nic.sourceNetwork { users[network, default: []].append(domain.name) }
+      for (domain, nics) in try runningNICs() {
+        for nic in nics {
+          if let network = nic.sourceNetwork { users[network, default: []].append(domain) }
         }
       }
       for network in doomed {
@@ -221,14 +221,25 @@ public struct LibvirtConverger {
   private func runningUsers(_ cache: inout [NetworkPortgroup: [String]]?) throws -> [NetworkPortgroup: [String]] {
     if let cache { return cache }
     var users: [NetworkPortgroup: [String]] = [:]
-    for domain in try connection.domains(activeOnly: true) {
-      for nic in try DomainInterface.all(inDomainXML: try domain.xml()) {
+    for (domain, nics) in try runningNICs() {
+      for nic in nics {
         guard let network = nic.sourceNetwork, let portgroup = nic.portgroup else { continue }
-        users[NetworkPortgroup(network: network, portgroup: portgroup), default: []].append(domain.name)
+        users[NetworkPortgroup(network: network, portgroup: portgroup), default: []].append(domain)
       }
     }
     cache = users
     return users
+  }
+
+  /// Each running domain's NICs, from its live XML. A domain that went away after it was listed is
+  /// left out: VMs come and go while apply runs.
+  private func runningNICs() throws -> [(domain: String, nics: [DomainInterface])] {
+    var result: [(domain: String, nics: [DomainInterface])] = []
+    for domain in try connection.domains(activeOnly: true) {
+      guard let xml = try domain.xmlUnlessGone() else { continue }
+      result.append((domain.name, try DomainInterface.all(inDomainXML: xml)))
+    }
+    return result
   }
 
   static func describe(_ definition: NetworkDefinition) -> String {
