@@ -76,17 +76,14 @@ struct PortCommand: AsyncParsableCommand {
       let settings = try vlan.settings(port: name)
       let members =
         bond.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [name]
-      if bond == nil && (lacp != nil || bondMode != nil) {
-        throw SwitchSession.refuse("port '\(name)': --lacp and --bond-mode need --bond")
+      // A flag conflict, not a port rule: the other rules are PortMakeup's, as for a spec.
+      if patchPeer != nil && `internal` {
+        throw SwitchSession.refuse("port '\(name)': --patch-peer and --internal exclude each other")
       }
-      if bond != nil && members.count < 2 {
-        throw SwitchSession.refuse("port '\(name)': a bond needs at least two interfaces")
-      }
-      if bond != nil && `internal` { throw SwitchSession.refuse("port '\(name)': a bond cannot be internal") }
-      if patchPeer != nil && (bond != nil || `internal`) {
-        throw SwitchSession.refuse("port '\(name)': a patch port is neither a bond nor internal")
-      }
-      if let mtu, mtu < 68 { throw SwitchSession.refuse("port '\(name)': MTU \(mtu) is below the IPv4 minimum of 68") }
+      let makeup = PortMakeup(
+        port: name, kind: patchPeer != nil ? .patch : `internal` ? .internal : .system,
+        bondMembers: bond == nil ? 0 : members.count, bondMode: bondMode, lacp: lacp, peer: patchPeer, mtu: mtu)
+      if let problem = makeup.problems.first { throw SwitchSession.refuse("\(problem.error)") }
       var interfaces: [InterfaceSpec] = []
       for member in members {
         let memberName = try checked { () throws(VSwitch.ValidationError) in
@@ -103,18 +100,8 @@ struct PortCommand: AsyncParsableCommand {
         }
       }
       var columns: [String: Datum] = [:]
-      if let lacp {
-        guard ["active", "passive", "off"].contains(lacp) else {
-          throw SwitchSession.refuse("port '\(name)': --lacp must be active, passive or off")
-        }
-        columns["lacp"] = .scalar(.string(lacp))
-      }
-      if let bondMode {
-        guard ["active-backup", "balance-slb", "balance-tcp"].contains(bondMode) else {
-          throw SwitchSession.refuse("port '\(name)': --bond-mode must be active-backup, balance-slb or balance-tcp")
-        }
-        columns["bond_mode"] = .scalar(.string(bondMode))
-      }
+      if let lacp { columns["lacp"] = .scalar(.string(lacp)) }
+      if let bondMode { columns["bond_mode"] = .scalar(.string(bondMode)) }
       let ids = try keyValues(externalIDs, option: "--external-id", subject: "port '\(name)'")
       let config = try keyValues(otherConfig, option: "--other-config", subject: "port '\(name)'")
       if !config.isEmpty { columns["other_config"] = .map(config) }

@@ -24,7 +24,7 @@ struct TunnelCommand: AsyncParsableCommand {
     @Flag(help: "Accept a tunnel that already exists here with the same settings.") var mayExist = false
 
     func run() async throws {
-      guard let kind = InterfaceSpec.Kind(rawValue: type), [.vxlan, .geneve, .gre].contains(kind) else {
+      guard let kind = InterfaceSpec.Kind(rawValue: type), kind.isTunnel else {
         throw SwitchSession.refuse("tunnel '\(name)': type '\(type)' is not vxlan, geneve or gre")
       }
       let port = try checked { () throws(VSwitch.ValidationError) in try InterfaceName(name, role: "tunnel") }

@@ -95,6 +95,22 @@ import TestSupport
       name: "tagging a port on a fake bridge", command: ["port", "add", "brlv140", "vm2", "--access", "120"],
       reason: "is the fake bridge for VLAN 140"),
     Rule(name: "deleting a missing port", command: ["port", "del", "ghost"], reason: "does not exist"),
+    Rule(
+      name: "bond of one", command: ["port", "add", "ovsbr0", "bond9", "--bond", "eth9"],
+      reason: "a bond needs at least two members"),
+    Rule(
+      name: "lacp without a bond", command: ["port", "add", "ovsbr0", "p2", "--lacp", "active"],
+      reason: "'lacp' applies to bonds only"),
+    Rule(
+      name: "unknown bond mode",
+      command: ["port", "add", "ovsbr0", "bond9", "--bond", "eth8,eth9", "--bond-mode", "x"],
+      reason: "bond_mode 'x' is not one of"),
+    Rule(
+      name: "MTU too large", command: ["port", "add", "ovsbr0", "p2", "--mtu", "70000"],
+      reason: "MTU 70000 is out of range"),
+    Rule(
+      name: "internal bond", command: ["port", "add", "ovsbr0", "bond9", "--bond", "eth8,eth9", "--internal"],
+      reason: "a bond's members are system interfaces, not internal"),
     Rule(name: "deleting a fake bridge as a port", command: ["port", "del", "brlv140"], reason: "is a fake bridge"),
   ]
 

@@ -426,7 +426,3 @@ extension HostSpec.Port {
     return parts.joined(separator: " ")
   }
 }
-
-extension InterfaceSpec.Kind {
-  var label: String { self == .system ? "system" : rawValue }
-}

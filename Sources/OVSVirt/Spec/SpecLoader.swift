@@ -159,45 +159,27 @@ struct SpecBuilder {
       vlan = VLANSettings(tag: fakeVLAN)
     }
     let mtu = reader.int(f["mtu"])
-    if let mtu, !(68...65535).contains(mtu), let mtuNode = f["mtu"] {
-      reader.report(mtuNode, "MTU \(mtu) is out of range", fix: "use 68–65535 (9000 for jumbo frames)")
-    }
     let peer = reader.string(f["peer"])
-    var interfaces: [InterfaceSpec] = []
     let members = reader.list(f["bond"])
+    let interfaceKind: InterfaceSpec.Kind = kind == "internal" ? .internal : kind == "patch" ? .patch : .system
+    let bondMode = reader.choice(f["bond_mode"], PortMakeup.bondModes)
+    let lacp = reader.choice(f["lacp"], PortMakeup.lacpModes)
+    let makeup = PortMakeup(
+      port: name.rawValue, kind: interfaceKind, bondMembers: members.count, bondMode: bondMode, lacp: lacp, peer: peer,
+      mtu: mtu)
+    for problem in makeup.problems {
+      reader.report(f[problem.setting] ?? node, problem.error.problem, fix: problem.error.fix)
+    }
+    var interfaces: [InterfaceSpec] = []
     if !members.isEmpty {
-      if kind != "system" {
-        reader.report(node, "a bond's members are system interfaces; type \(kind) does not apply", fix: "drop 'type'")
-      }
-      if members.count < 2, let bondNode = f["bond"] {
-        reader.report(bondNode, "a bond needs at least two members", fix: "list two or more NICs, or drop 'bond'")
-      }
       for member in members {
         guard let memberName = interfaceName(member, role: "bond member") else { continue }
         interfaces.append(InterfaceSpec(name: memberName, mtuRequest: mtu))
       }
     } else {
-      for key in ["bond_mode", "lacp"] where f[key] != nil {
-        reader.report(
-          f.values[key] ?? node, "'\(key)' applies to bonds only", fix: "add `bond: [NIC1, NIC2]` or drop it")
-      }
-      var options: [String: String] = [:]
-      if kind == "patch" {
-        if let peer {
-          options["peer"] = peer
-        } else {
-          reader.report(
-            node, "patch port '\(name)' needs 'peer'", fix: "add `peer: PORT` (the patch port on the other bridge)")
-        }
-      }
-      let interfaceKind: InterfaceSpec.Kind = kind == "internal" ? .internal : kind == "patch" ? .patch : .system
+      let options = interfaceKind == .patch ? peer.map { ["peer": $0] } ?? [:] : [:]
       interfaces.append(InterfaceSpec(name: name, kind: interfaceKind, options: options, mtuRequest: mtu))
     }
-    if peer != nil && kind != "patch", let peerNode = f["peer"] {
-      reader.report(peerNode, "'peer' is for patch ports", fix: "add `type: patch` or drop 'peer'")
-    }
-    let bondMode = reader.choice(f["bond_mode"], ["active-backup", "balance-slb", "balance-tcp"])
-    let lacp = reader.choice(f["lacp"], ["active", "passive", "off"])
     declare(name.rawValue, at: node)
     for interface in interfaces where interface.name != name { declare(interface.name.rawValue, at: node) }
     spec.ports.append(
@@ -322,8 +304,4 @@ struct SpecBuilder {
     }
     names[name] = node.location
   }
-}
-
-extension InterfaceSpec.Kind {
-  var isTunnel: Bool { self == .vxlan || self == .geneve || self == .gre }
 }
