@@ -27,20 +27,11 @@ extension SwitchPlanner {
     guardNameRead(bridge, &txn)
     var actions: [String] = []
     guard let port = state.ports[name] else {
-      let interface = "iface_\(name.identifierSafe)"
-      let portName = "port_\(name.identifierSafe)"
-      txn.add(
-        .insert(
-          table: "Interface",
-          row: [
-            "name": .scalar(.string(name)),
-            "external_ids": .map(interfaceExternalIDs.merging(Self.owner) { mine, _ in mine }),
-          ], uuidName: interface))
-      var row = wanted.columns
-      row["name"] = .scalar(.string(name))
-      row["interfaces"] = .scalar(.namedUUID(interface))
-      row["external_ids"] = .map(Self.owner)
-      txn.add(.insert(table: "Port", row: row, uuidName: portName))
+      let tap = try InterfaceName(name, role: "port")
+      let portName = insertPort(
+        tap, interfaces: [InterfaceSpec(name: tap)], columns: wanted.columns,
+        interfaceExternalIDs: interfaceExternalIDs,
+        in: &txn)
       txn.add(
         .mutate(
           table: "Bridge", where: [.uuid(target.uuid)],

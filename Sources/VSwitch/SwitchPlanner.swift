@@ -15,8 +15,6 @@ public struct SwitchPlanner: Sendable {
     self.ifExists = ifExists
   }
 
-  static let owner = SwitchTables.ownerIDs
-
   // MARK: bridges
 
   /// `ovs-vsctl add-br NAME [-- set Bridge NAME datapath_type=T]`.
@@ -47,7 +45,7 @@ public struct SwitchPlanner: Sendable {
     let bridge = "br_\(name.rawValue.identifierSafe)"
     var row: [String: Datum] = [
       "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)),
-      "external_ids": .map(externalIDs.merging(Self.owner) { mine, _ in mine }),
+      "external_ids": .map(externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine }),
     ]
     if !otherConfig.isEmpty { row["other_config"] = .map(otherConfig) }
     if let datapathType { row["datapath_type"] = .scalar(.string(datapathType)) }
@@ -148,7 +146,7 @@ public struct SwitchPlanner: Sendable {
         subject: "port '\(name)'", problem: "names an interface twice", fix: "list each bond member once")
     }
     var portRow: [String: Datum] = portColumns.merging(settings.columns) { _, vlan in vlan }
-    portRow["external_ids"] = .map(externalIDs.merging(Self.owner) { mine, _ in mine })
+    portRow["external_ids"] = .map(externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine })
     if let existing = state.ports[name.rawValue] {
       guard mayExist else { throw exists("port", name.rawValue) }
       guard existing.bridge == bridge else {
@@ -216,30 +214,34 @@ public struct SwitchPlanner: Sendable {
 
   // MARK: helpers
 
-  /// Inserts Interface rows for `interfaces` (marked as ovsvirt's) and a Port named `name` holding
-  /// them with `columns` (external_ids as given, else the ovsvirt mark); returns the Port's
-  /// uuid-name, for the caller to put on a bridge. Nothing is validated here.
+  /// Inserts Interface rows for `interfaces` (marked as ovsvirt's, plus `interfaceExternalIDs`) and a
+  /// Port named `name` holding them with `columns` (external_ids as given, else the ovsvirt mark);
+  /// returns the Port's uuid-name, for the caller to put on a bridge. Nothing is validated here.
   public func insertPort(
-    _ name: InterfaceName, interfaces: [InterfaceSpec], columns: [String: Datum], in txn: inout TransactionBuilder
+    _ name: InterfaceName, interfaces: [InterfaceSpec], columns: [String: Datum],
+    interfaceExternalIDs: [String: String] = [:], in txn: inout TransactionBuilder
   ) -> String {
     var row = columns
     row["name"] = .scalar(.string(name.rawValue))
-    row["interfaces"] = .set(insertInterfaces(interfaces, of: name, first: 0, in: &txn))
-    if row["external_ids"] == nil { row["external_ids"] = .map(Self.owner) }
+    row["interfaces"] = .set(
+      insertInterfaces(interfaces, of: name, first: 0, externalIDs: interfaceExternalIDs, in: &txn))
+    if row["external_ids"] == nil { row["external_ids"] = .map(SwitchTables.ownerIDs) }
     let port = "port_\(name.rawValue.identifierSafe)"
     txn.add(.insert(table: "Port", row: row, uuidName: port))
     return port
   }
 
-  /// Inserts Interface rows (marked as ovsvirt's) for port `port`, numbering their uuid-names from
-  /// `first`; returns the references to put in Port.interfaces.
+  /// Inserts Interface rows (marked as ovsvirt's, plus `externalIDs`) for port `port`, numbering
+  /// their uuid-names from `first`; returns the references to put in Port.interfaces.
   public func insertInterfaces(
-    _ interfaces: [InterfaceSpec], of port: InterfaceName, first: Int, in txn: inout TransactionBuilder
+    _ interfaces: [InterfaceSpec], of port: InterfaceName, first: Int, externalIDs: [String: String] = [:],
+    in txn: inout TransactionBuilder
   ) -> [Atom] {
-    interfaces.enumerated().map { offset, interface in
+    let ids = externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine }
+    return interfaces.enumerated().map { offset, interface in
       let uuidName = "iface_\(port.rawValue.identifierSafe)_\(first + offset)"
       var row = interface.columns
-      row["external_ids"] = .map(Self.owner)
+      row["external_ids"] = .map(ids)
       txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
       return .namedUUID(uuidName)
     }
@@ -255,12 +257,14 @@ public struct SwitchPlanner: Sendable {
     txn.add(
       .insert(
         table: "Interface",
-        row: ["name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(Self.owner)],
+        row: [
+          "name": .scalar(.string(name.rawValue)), "type": "internal", "external_ids": .map(SwitchTables.ownerIDs),
+        ],
         uuidName: interface))
     var row = portColumns
     row["name"] = .scalar(.string(name.rawValue))
     row["interfaces"] = .scalar(.namedUUID(interface))
-    row["external_ids"] = .map(Self.owner)
+    row["external_ids"] = .map(SwitchTables.ownerIDs)
     txn.add(.insert(table: "Port", row: row, uuidName: port))
     return port
   }
