@@ -2,7 +2,7 @@ import CLibvirt
 
 /// A failed libvirt call, keeping libvirt's own error code, domain and message.
 public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// `virErrorNumber` (e.g. 43 = VIR_ERR_NO_NETWORK).
+  /// `virErrorNumber` (e.g. 43 = VIR_ERR_NO_NETWORK; see `isNoDomain`, `isNoNetwork`).
   public var code: Int32
   /// `virErrorDomain`: which libvirt subsystem raised it.
   public var domain: Int32
@@ -34,4 +34,7 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
 
   /// The domain is gone (VIR_ERR_NO_DOMAIN): e.g. a transient VM that stopped after it was listed.
   public var isNoDomain: Bool { code == Int32(VIR_ERR_NO_DOMAIN.rawValue) }
+
+  /// No network by that name (VIR_ERR_NO_NETWORK).
+  public var isNoNetwork: Bool { code == Int32(VIR_ERR_NO_NETWORK.rawValue) }
 }

@@ -50,7 +50,7 @@ extension DesiredPort {
       // The live <vlan> is what libvirt applied when it plugged the tap (its own or resolved from
       // the network then), so it wins; but a NIC whose network or portgroup has since vanished
       // fails closed even so: nothing says that VLAN is still meant.
-      var tags: VLANTags? = nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
+      var tags = nic.vlan
       if let network = nic.sourceNetwork {
         do {
           let resolved = try networks.vlan(of: network, portgroup: nic.portgroup)

@@ -18,6 +18,9 @@ public struct DomainInterface: Sendable, Equatable {
   /// `<vlan trunk='yes'>`.
   public var vlanTrunk: Bool
 
+  /// The interface's own `<vlan>` (libvirt's first say in the VLAN), nil when it has none.
+  public var vlan: VLANTags? { vlanTags.isEmpty ? nil : VLANTags(tags: vlanTags, trunk: vlanTrunk, native: nil) }
+
   /// All interfaces of a domain's XML (`<domain><devices><interface>…`), in document order.
   public static func all(inDomainXML xml: String) throws(XMLError) -> [DomainInterface] {
     let tree = try XMLTree(xml, keepingLayout: false)

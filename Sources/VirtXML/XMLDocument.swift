@@ -58,30 +58,38 @@ public struct XMLElement {
   /// Child elements, optionally only those called `name`, in document order.
   public func children(named name: String? = nil) -> [XMLElement] {
     var result: [XMLElement] = []
-    forEachChild(named: name) { result.append($0) }
+    forEachChild(named: name) {
+      result.append($0)
+      return true
+    }
     return result
   }
 
   public func firstChild(named name: String) -> XMLElement? {
     var first: XMLElement?
-    forEachChild(named: name) { element in
-      if first == nil { first = element }
+    forEachChild(named: name) {
+      first = $0
+      return false
     }
     return first
   }
 
-  /// Names are compared as C strings: making a Swift string of every child's name cost more than
-  /// libxml2's parse when reading hundreds of domains.
-  private func forEachChild(named name: String?, _ body: (XMLElement) -> Void) {
-    var child = node.pointee.children
-    while let current = child {
-      if current.pointee.type == XML_ELEMENT_NODE,
-        name.map({ xmlStrEqual(current.pointee.name, $0) != 0 }) ?? true
-      {
-        body(XMLElement(node: current, tree: tree))
+  /// Calls `body` with each child element called `name` (any name when nil) until it returns false.
+  /// Names are compared as C strings, `name` converted once: making a Swift string of every
+  /// child's name cost more than libxml2's parse when reading hundreds of domains.
+  private func forEachChild(named name: String?, _ body: (XMLElement) -> Bool) {
+    func walk(_ wanted: UnsafePointer<xmlChar>?) {
+      var child = node.pointee.children
+      while let current = child {
+        if current.pointee.type == XML_ELEMENT_NODE, wanted.map({ xmlStrEqual(current.pointee.name, $0) != 0 }) ?? true
+        {
+          guard body(XMLElement(node: current, tree: tree)) else { return }
+        }
+        child = current.pointee.next
       }
-      child = current.pointee.next
     }
+    guard let name else { return walk(nil) }
+    name.withCString { walk(UnsafeRawPointer($0).assumingMemoryBound(to: xmlChar.self)) }
   }
 }
 

@@ -32,6 +32,11 @@ struct AttachCommand: AsyncParsableCommand {
   @Flag(help: "Print the new interface XML and change nothing.") var dryRun = false
 
   func run() async throws {
+    guard MACAddress.isUnicast(mac) else {
+      throw SwitchSession.refuse(
+        "--mac '\(mac)' is not a unicast MAC address: write six hex pairs like 52:54:00:aa:00:01 (the first octet even)"
+      )
+    }
     let target = try self.target()
     let connection = try libvirt.open()
     do {

@@ -19,7 +19,7 @@ enum DomainChange {
   static func exitError(_ error: any Error, domain: String) -> any Error {
     switch error {
     case let exit as ExitCode: return exit
-    case let error as LibvirtError: return SwitchSession.fail("\(error)", code: error.code == 42 ? 1 : 2)
+    case let error as LibvirtError: return SwitchSession.fail("\(error)", code: error.isNoDomain ? 1 : 2)
     case let error as XMLError: return SwitchSession.refuse("domain '\(domain)': \(error)")
     default: return SwitchSession.fail("\(error)", code: 2)
     }

@@ -54,8 +54,7 @@ struct DomainCommand: AsyncParsableCommand {
         let vm = try connection.domain(named: domain)
         let xml = try vm.xml(inactive: try !vm.isActive())
         for nic in try DomainInterface.all(inDomainXML: xml) {
-          var expected: VLANTags? =
-            nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
+          var expected = nic.vlan
           if expected == nil, let network = nic.sourceNetwork {
             expected = try NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: nic.portgroup)
           }
@@ -87,7 +86,7 @@ struct DomainCommand: AsyncParsableCommand {
             "\(nic.mac ?? "?")\t\(nic.targetDevice ?? "-")\twant \(want)\thave \(have)\t\(ok ? "ok" : "DIFFERENT")")
         }
       } catch let error as LibvirtError {
-        throw SwitchSession.fail("\(error)", code: error.code == 42 ? 1 : 2)
+        throw SwitchSession.fail("\(error)", code: error.isNoDomain ? 1 : 2)
       }
       if options.json {
         print(JSON.array(rows))

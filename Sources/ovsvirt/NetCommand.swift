@@ -185,7 +185,7 @@ struct NetCommand: AsyncParsableCommand {
       do {
         print(try connection.network(named: name).xml(inactive: inactive))
       } catch {
-        throw SwitchSession.fail("\(error)", code: error.code == 43 ? 1 : 2)
+        throw SwitchSession.fail("\(error)", code: error.isNoNetwork ? 1 : 2)
       }
     }
   }
@@ -203,7 +203,7 @@ struct NetCommand: AsyncParsableCommand {
         if try network.isActive() { try network.stop() }
         if try network.isPersistent() { try network.undefine() }
       } catch {
-        if error.code == 43 {
+        if error.isNoNetwork {
           if ifExists { return }
           throw SwitchSession.refuse("network '\(name)' does not exist")
         }

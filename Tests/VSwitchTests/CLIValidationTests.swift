@@ -130,6 +130,17 @@ import TestSupport
     #expect(try db.oracle("ovsdb-client", "dump", "Open_vSwitch") == before)
   }
 
+  /// Refused before libvirt is even opened (the URI here leads nowhere).
+  @Test func multicastMACForAVMNICIsRefused() throws {
+    let dir = try TemporaryDirectory.make("mac")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let result = try CLI.run(
+      ["attach", "vm1", "--mac", "01:00:5e:00:00:01", "--network", "n1", "--connect", "test+unix://\(dir)/none.sock"],
+      in: dir)
+    #expect(result.status == 1, "exit \(result.status): \(result.stderr)")
+    #expect(result.stderr.contains("is not a unicast MAC address"), "\(result.stderr)")
+  }
+
   @Test func unreachableDatabaseExitsTwo() throws {
     let dir = try TemporaryDirectory.make("nodb")
     defer { try? FileManager.default.removeItem(atPath: dir) }

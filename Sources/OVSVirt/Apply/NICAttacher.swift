@@ -13,8 +13,7 @@ public enum NICAttacher {
       return nic.type == "network" && nic.sourceNetwork == network && nic.portgroup == portgroup
         && nic.vlanTags.isEmpty
     case .bridge(let bridge, let vlan):
-      let tags = nic.vlanTags.isEmpty ? nil : VLANTags(tags: nic.vlanTags, trunk: nic.vlanTrunk, native: nil)
-      return nic.type == "bridge" && nic.sourceBridge == bridge && tags == vlan
+      return nic.type == "bridge" && nic.sourceBridge == bridge && nic.vlan == vlan
     }
   }
 

@@ -93,7 +93,7 @@ extension SpecBuilder {
           nicNode, keys: ["mac", "network", "portgroup", "bridge", "vlan", "trunks"], required: ["mac"]),
         let mac = reader.string(n["mac"]).map({ $0.lowercased() })
       else { continue }
-      guard Self.isUnicastMAC(mac) else {
+      guard MACAddress.isUnicast(mac) else {
         reader.report(
           n["mac"] ?? nicNode, "'\(mac)' is not a unicast MAC address",
           fix: "write six hex pairs like 52:54:00:aa:00:01 (the first octet even)")
@@ -162,13 +162,5 @@ extension SpecBuilder {
 
   func bridgeNames(_ spec: HostSpec) -> String {
     (spec.bridges.map(\.name.rawValue) + spec.fakeBridges.map(\.name.rawValue)).joined(separator: ", ")
-  }
-
-  static func isUnicastMAC(_ mac: String) -> Bool {
-    let parts = mac.split(separator: ":", omittingEmptySubsequences: false)
-    guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }),
-      let first = UInt8(parts[0], radix: 16)
-    else { return false }
-    return first & 1 == 0
   }
 }
