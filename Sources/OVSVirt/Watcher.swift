@@ -152,10 +152,12 @@ public actor Watcher {
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
     var specCorrections = 0
+    // One switch view per wake-up for both plans (each checks it is still current).
+    let state = await client.replica.map { SwitchState($0.snapshot) }
     if let spec {
       do {
         let converger = SwitchConverger()
-        let (changes, _) = try await client.transaction { txn in try converger.plan(spec, in: &txn) }
+        let (changes, _) = try await client.transaction { txn in try converger.plan(spec, prepared: state, in: &txn) }
         specCorrections = changes.count
         for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
       } catch {
@@ -176,7 +178,7 @@ public actor Watcher {
           try DesiredPort.fromLibvirt(connection, only: $0)
         }
       }
-      let outcome = try await Reconciler.reconcile(desired, client: client)
+      let outcome = try await Reconciler.reconcile(desired, client: client, prepared: state)
       let elapsed = ContinuousClock.now - started
       metrics.recordReconcile(
         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,

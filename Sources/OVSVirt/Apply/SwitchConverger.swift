@@ -33,8 +33,13 @@ public struct SwitchConverger: Sendable {
   /// The external_ids key naming the cluster host at the other end of a mesh tunnel.
   public static let peerKey = "ovsvirt-peer"
 
-  public func plan(_ spec: HostSpec, in txn: inout TransactionBuilder) throws(SpecError) -> [PlannedChange] {
-    var run = Run(spec: spec, state: SwitchState(txn.snapshot), prune: prune, keptNetworks: keptNetworks)
+  /// `prepared`: the switch view, already built from the replica (watch builds one per wake-up for
+  /// this and reconcile); used only while the transaction's snapshot is the one it was built from.
+  public func plan(
+    _ spec: HostSpec, prepared: SwitchState? = nil, in txn: inout TransactionBuilder
+  ) throws(SpecError) -> [PlannedChange] {
+    let state = prepared.flatMap { $0.snapshot.generation == txn.snapshot.generation ? $0 : nil }
+    var run = Run(spec: spec, state: state ?? SwitchState(txn.snapshot), prune: prune, keptNetworks: keptNetworks)
     run.plan(&txn)
     guard run.problems.isEmpty else { throw SpecError(run.problems) }
     return run.changes
