@@ -24,8 +24,7 @@ public enum Reconciler {
       txn -> (actions: [String], problems: [String], operations: Int) in
       var actions: [String] = []
       var problems: [String] = []
-      let state =
-        prepared.flatMap { $0.snapshot.generation == txn.snapshot.generation ? $0 : nil } ?? SwitchState(txn.snapshot)
+      let state = SwitchState(txn.snapshot, prepared: prepared)
       for port in desired {
         if let reason = port.parkedBecause {
           problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")

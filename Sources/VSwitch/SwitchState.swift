@@ -81,6 +81,16 @@ public struct SwitchState: Sendable {
   /// The Open_vSwitch root row.
   public private(set) var root: RowUUID?
 
+  /// `prepared` when it was built from this very snapshot (e.g. ahead of a transaction, while other
+  /// work went on), else a view built now.
+  public init(_ snapshot: ReplicaSnapshot, prepared: SwitchState?) {
+    if let prepared, prepared.snapshot.generation == snapshot.generation {
+      self = prepared
+    } else {
+      self.init(snapshot)
+    }
+  }
+
   public init(_ snapshot: ReplicaSnapshot) {
     self.snapshot = snapshot
     root = snapshot.rows("Open_vSwitch").keys.min()

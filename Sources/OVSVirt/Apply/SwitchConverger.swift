@@ -38,8 +38,8 @@ public struct SwitchConverger: Sendable {
   public func plan(
     _ spec: HostSpec, prepared: SwitchState? = nil, in txn: inout TransactionBuilder
   ) throws(SpecError) -> [PlannedChange] {
-    let state = prepared.flatMap { $0.snapshot.generation == txn.snapshot.generation ? $0 : nil }
-    var run = Run(spec: spec, state: state ?? SwitchState(txn.snapshot), prune: prune, keptNetworks: keptNetworks)
+    let state = SwitchState(txn.snapshot, prepared: prepared)
+    var run = Run(spec: spec, state: state, prune: prune, keptNetworks: keptNetworks)
     run.plan(&txn)
     guard run.problems.isEmpty else { throw SpecError(run.problems) }
     return run.changes
