@@ -34,9 +34,12 @@ public final class Domain: @unchecked Sendable {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// The live XML of a running domain, or with `inactive` the persistent definition.
-  public func xml(inactive: Bool = false) throws(LibvirtError) -> String {
-    let flags = inactive ? UInt32(VIR_DOMAIN_XML_INACTIVE.rawValue) : 0
+  /// The domain's XML: live, or the persistent definition (`inactive`). `secure` includes what
+  /// libvirt otherwise leaves out (graphics passwords, cookies): whatever is defined back from this
+  /// text must be read with it, or those settings are silently lost.
+  public func xml(inactive: Bool = false, secure: Bool = false) throws(LibvirtError) -> String {
+    var flags = inactive ? UInt32(VIR_DOMAIN_XML_INACTIVE.rawValue) : 0
+    if secure { flags |= UInt32(VIR_DOMAIN_XML_SECURE.rawValue) }
     guard let text = lib.callAs(.virDomainGetXMLDesc, LibvirtLibrary.DomainXML.self)(pointer, flags) else {
       throw LibvirtError.last("virDomainGetXMLDesc(\(name))", lib)
     }

@@ -8,14 +8,19 @@ import VirtXML
 /// What OVS should hold for one running VM NIC, as libvirt's live XML says.
 public struct DesiredPort: Sendable, Equatable {
   public var domain: String
-  /// The tap device, which is also the OVS port and interface name.
-  public var tap: String
-  public var bridge: String
-  public var vlan: VLANSettings
-  /// Interface.external_ids libvirt sets when it plugs a tap: iface-id, attached-mac, vm-id, iface-status.
-  public var externalIDs: [String: String]
+  /// The NIC's MAC (lower case), when it has one.
+  public var mac: String?
+  /// The port, its VLAN, external_ids, policing and QoS, as libvirt's plug writes them.
+  public var plug: TapPlug
   /// Why the VLAN is the dead one, when it could not be determined (fail closed, never untagged).
   public var parkedBecause: String?
+  /// What else could not be read (e.g. a `<bandwidth>`): reported, the rest restored.
+  public var problems: [String] = []
+
+  /// The tap device, which is also the OVS port and interface name.
+  public var tap: String { plug.name }
+  public var bridge: String { plug.bridge }
+  public var vlan: VLANSettings { plug.vlan }
 }
 
 extension DesiredPort {
@@ -31,42 +36,52 @@ extension DesiredPort {
       // libvirt lists only the running ones: asking each again is one more daemon round trip per domain.
       domains = try connection.domains(activeOnly: true)
     }
-    let networks = NetworkVLANs(connection: connection)
+    let networks = NetworkPorts(connection: connection)
     return try inParallel(domains) { try ports(of: $0, networks: networks) }.flatMap { $0 }
   }
 
   /// One domain's OVS-backed NICs, from its live XML; none when the domain went away after it was
   /// listed (VMs stop and migrate out while a reconcile runs: theirs are not ports to restore).
-  private static func ports(of domain: Domain, networks: NetworkVLANs) throws -> [DesiredPort] {
+  private static func ports(of domain: Domain, networks: NetworkPorts) throws -> [DesiredPort] {
     guard let xml = try domain.xmlUnlessGone() else { return [] }
-    let nics = try DomainInterface.all(inDomainXML: xml)
     let name = domain.name
     let vmID = domain.uuid
-    return nics.compactMap { nic in
-      guard nic.virtualPortType == "openvswitch", let tap = nic.targetDevice, let bridge = nic.sourceBridge else {
-        return nil
+    return try DomainInterface.all(inDomainXML: xml).compactMap { nic in
+      desired(nic, domain: name, vmID: vmID) { network, portgroup in
+        try networks.settings(of: network, portgroup: portgroup)
       }
-      var parked: String?
-      // The live <vlan> is what libvirt applied when it plugged the tap (its own or resolved from
-      // the network then), so it wins; but a NIC whose network or portgroup has since vanished
-      // fails closed even so: nothing says that VLAN is still meant.
-      var tags = nic.vlan
-      if let network = nic.sourceNetwork {
-        do {
-          let resolved = try networks.vlan(of: network, portgroup: nic.portgroup)
-          if tags == nil { tags = resolved }
-        } catch {
-          parked = "network \(network)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
-        }
-      }
-      var ids = ["iface-status": "active"]
-      if let id = nic.interfaceID { ids["iface-id"] = id }
-      if let mac = nic.mac { ids["attached-mac"] = mac }
-      if !vmID.isEmpty { ids["vm-id"] = vmID }
-      return DesiredPort(
-        domain: name, tap: tap, bridge: bridge, vlan: parked == nil ? VLANSettings(tags) : VLANSettings(tag: .dead),
-        externalIDs: ids, parkedBecause: parked)
     }
+  }
+
+  /// The port for one live NIC (nil when it is not an OVS NIC libvirt plugged). `network` resolves
+  /// a network (and portgroup) to what it gives a port.
+  ///
+  /// The live `<vlan>` and `<bandwidth>` are what libvirt applied when it plugged the tap (its own
+  /// or resolved from the network then), so they win; but a NIC whose network or portgroup has
+  /// since vanished fails closed even so: nothing says that VLAN is still meant.
+  public static func desired(
+    _ nic: DomainInterface, domain: String, vmID: String,
+    network: (String, String?) throws -> NetworkPortSettings
+  ) -> DesiredPort? {
+    var parked = nic.vlanProblem.map { "its <vlan>: \($0)" }
+    var problems: [String] = []
+    var vlan = nic.vlan
+    var bandwidth = nic.bandwidth
+    if let problem = nic.bandwidthProblem { problems.append("\(domain): <bandwidth> left as it is: \(problem)") }
+    if let name = nic.sourceNetwork {
+      do {
+        let resolved = try network(name, nic.portgroup)
+        if vlan == nil && nic.vlanProblem == nil { vlan = resolved.vlan }
+        if bandwidth == nil && nic.bandwidthProblem == nil { bandwidth = resolved.bandwidth }
+      } catch {
+        parked = "network \(name)\(nic.portgroup.map { "/\($0)" } ?? ""): \(error)"
+      }
+    }
+    guard
+      let plug = LibvirtPlug.plug(
+        nic, vmID: vmID, vlan: vlan, bandwidth: nic.bandwidthProblem == nil ? bandwidth : nil, parked: parked != nil)
+    else { return nil }
+    return DesiredPort(domain: domain, mac: nic.mac, plug: plug, parkedBecause: parked, problems: problems)
   }
 
   /// `body` of each domain, in list order: a daemon round trip and a parse per domain, independent
@@ -99,50 +114,31 @@ extension DesiredPort {
   }
 }
 
-/// Each network's VLAN (or one portgroup's), resolved once per call however many NICs use it: a
-/// daemon round trip and a parse of the network's XML.
-private final class NetworkVLANs: Sendable {
+/// What each network (or one portgroup) gives a port, resolved once per call however many NICs
+/// use it: a daemon round trip and a parse of the network's XML.
+private final class NetworkPorts: Sendable {
   private struct Key: Hashable {
     var network: String
     var portgroup: String?
   }
 
   private let connection: Connection
-  private let resolved = NIOLockedValueBox([Key: Result<VLANTags?, any Error>]())
+  private let resolved = NIOLockedValueBox([Key: Result<NetworkPortSettings, any Error>]())
 
   init(connection: Connection) {
     self.connection = connection
   }
 
-  func vlan(of network: String, portgroup: String?) throws -> VLANTags? {
+  func settings(of network: String, portgroup: String?) throws -> NetworkPortSettings {
     // Resolved under the lock: the threads asking for the same network wait for one answer.
     try resolved.withLockedValue { cache in
       let key = Key(network: network, portgroup: portgroup)
       if let known = cache[key] { return known }
-      let result = Result { () throws -> VLANTags? in
-        try NetworkVLAN.resolve(connection.network(named: network).xml(), portgroup: portgroup)
+      let result = Result { () throws -> NetworkPortSettings in
+        try NetworkPortSettings.resolve(connection.network(named: network).xml(), portgroup: portgroup)
       }
       cache[key] = result
       return result
     }.get()
-  }
-}
-
-extension VLANSettings {
-  /// The Port columns libvirt itself writes for a `<vlan>`: an access tag; a trunk list; a trunk
-  /// with a native VLAN as tag + vlan_mode native-untagged/native-tagged.
-  init(_ tags: VLANTags?) {
-    guard let tags, !tags.tags.isEmpty || tags.native != nil else {
-      self.init()
-      return
-    }
-    let ids = tags.tags.compactMap { try? VLANID($0) }
-    if let native = tags.native, let tag = try? VLANID(native.tag) {
-      self.init(mode: native.mode == .tagged ? .nativeTagged : .nativeUntagged, tag: tag, trunks: ids)
-    } else if tags.trunk || ids.count > 1 {
-      self.init(trunks: ids)
-    } else {
-      self.init(tag: ids.first)
-    }
   }
 }

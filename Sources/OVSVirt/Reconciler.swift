@@ -29,14 +29,14 @@ public enum Reconciler {
         if let reason = port.parkedBecause {
           problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")
         }
+        problems += port.problems.map { "\(port.domain) \(port.tap): \($0)" }
         do {
-          actions += try planner.ensurePort(
-            port.tap, bridge: port.bridge, vlan: port.vlan, interfaceExternalIDs: port.externalIDs, state: state,
-            in: &txn)
+          actions += try planner.ensurePort(port.plug, state: state, in: &txn)
         } catch {
           problems.append("\(port.domain) \(port.tap): \(error)")
         }
       }
+      actions += planner.sweepOrphanedQoS(state: state, in: &txn)
       let count = txn.operations.count
       if dryRun {
         // Nothing is committed: the plan is reported and the builder discarded.

@@ -194,6 +194,10 @@ public struct SwitchPlanner: Sendable {
       .mutate(
         table: "Bridge", where: [.uuid(port.bridgeUUID)],
         mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+    // ovsvirt's QoS rows go with their port (QoS is a root table: the server would keep it).
+    if let uuid = port.qos, let qos = state.qos[uuid], Self.isOwned(qos.externalIDs) {
+      deleteQoS(qos, madeBy: [:], in: &txn)
+    }
   }
 
   /// `ovs-vsctl set Port NAME tag=… trunks=… vlan_mode=…`.
@@ -219,12 +223,14 @@ public struct SwitchPlanner: Sendable {
   /// returns the Port's uuid-name, for the caller to put on a bridge. Nothing is validated here.
   public func insertPort(
     _ name: InterfaceName, interfaces: [InterfaceSpec], columns: [String: Datum],
-    interfaceExternalIDs: [String: String] = [:], in txn: inout TransactionBuilder
+    interfaceExternalIDs: [String: String] = [:], interfaceColumns: [String: Datum] = [:],
+    in txn: inout TransactionBuilder
   ) -> String {
     var row = columns
     row["name"] = .scalar(.string(name.rawValue))
     row["interfaces"] = .set(
-      insertInterfaces(interfaces, of: name, first: 0, externalIDs: interfaceExternalIDs, in: &txn))
+      insertInterfaces(
+        interfaces, of: name, first: 0, externalIDs: interfaceExternalIDs, columns: interfaceColumns, in: &txn))
     if row["external_ids"] == nil { row["external_ids"] = .map(SwitchTables.ownerIDs) }
     let port = "port_\(name.rawValue.identifierSafe)"
     txn.add(.insert(table: "Port", row: row, uuidName: port))
@@ -235,12 +241,12 @@ public struct SwitchPlanner: Sendable {
   /// their uuid-names from `first`; returns the references to put in Port.interfaces.
   public func insertInterfaces(
     _ interfaces: [InterfaceSpec], of port: InterfaceName, first: Int, externalIDs: [String: String] = [:],
-    in txn: inout TransactionBuilder
+    columns: [String: Datum] = [:], in txn: inout TransactionBuilder
   ) -> [Atom] {
     let ids = externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine }
     return interfaces.enumerated().map { offset, interface in
       let uuidName = "iface_\(port.rawValue.identifierSafe)_\(first + offset)"
-      var row = interface.columns
+      var row = interface.columns.merging(columns) { _, extra in extra }
       row["external_ids"] = .map(ids)
       txn.add(.insert(table: "Interface", row: row, uuidName: uuidName))
       return .namedUUID(uuidName)

@@ -58,6 +58,7 @@ public struct QueueView: Sendable, Equatable {
   public var dscp: Int?
   /// min-rate, max-rate, burst, priority.
   public var otherConfig: [String: String]
+  public var externalIDs: [String: String]
 }
 
 public struct InterfaceView: Sendable, Equatable {
@@ -68,6 +69,9 @@ public struct InterfaceView: Sendable, Equatable {
   public var mtuRequest: Int?
   public var ofport: Int?
   public var externalIDs: [String: String]
+  /// Policing of traffic the port receives (from a VM: what it sends), kbit/s and kbit; 0 is off.
+  public var ingressPolicingRate: Int
+  public var ingressPolicingBurst: Int
 }
 
 /// The switch as the replica shows it, indexed the ways commands look things up.
@@ -101,7 +105,9 @@ public struct SwitchState: Sendable {
       let view = InterfaceView(
         uuid: uuid, name: row["name"]?.scalar?.stringValue ?? "", type: row["type"]?.scalar?.stringValue ?? "",
         options: row["options"]?.stringMap ?? [:], mtuRequest: row["mtu_request"]?.scalar?.integerValue.map(Int.init),
-        ofport: row["ofport"]?.scalar?.integerValue.map(Int.init), externalIDs: row["external_ids"]?.stringMap ?? [:])
+        ofport: row["ofport"]?.scalar?.integerValue.map(Int.init), externalIDs: row["external_ids"]?.stringMap ?? [:],
+        ingressPolicingRate: row["ingress_policing_rate"]?.scalar?.integerValue.map(Int.init) ?? 0,
+        ingressPolicingBurst: row["ingress_policing_burst"]?.scalar?.integerValue.map(Int.init) ?? 0)
       interfaces[view.name] = view
       interfacesByUUID[uuid] = view
     }
@@ -114,7 +120,8 @@ public struct SwitchState: Sendable {
         }
         queues[Int(key)] = QueueView(
           uuid: queueUUID, dscp: queueRow["dscp"]?.scalar?.integerValue.map(Int.init),
-          otherConfig: queueRow["other_config"]?.stringMap ?? [:])
+          otherConfig: queueRow["other_config"]?.stringMap ?? [:],
+          externalIDs: queueRow["external_ids"]?.stringMap ?? [:])
       }
       qos[uuid] = QoSView(
         uuid: uuid, type: row["type"]?.scalar?.stringValue ?? "", otherConfig: row["other_config"]?.stringMap ?? [:],

@@ -12,7 +12,10 @@ public enum SwitchTables {
       "name", "interfaces", "tag", "trunks", "vlan_mode", "fake_bridge", "bond_mode", "lacp", "qos", "external_ids",
       "other_config",
     ],
-    "Interface": ["name", "type", "options", "mtu_request", "ofport", "external_ids", "other_config"],
+    "Interface": [
+      "name", "type", "options", "mtu_request", "ofport", "external_ids", "other_config", "ingress_policing_rate",
+      "ingress_policing_burst",
+    ],
     "QoS": ["type", "other_config", "queues", "external_ids"],
     "Queue": ["dscp", "other_config", "external_ids"],
   ]

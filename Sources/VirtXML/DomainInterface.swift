@@ -3,7 +3,8 @@ public struct DomainInterface: Sendable, Equatable {
   /// `type` attribute: "bridge", "network", "direct", …
   public var type: String
   public var mac: String?
-  /// `<source bridge=…>` for type='bridge'.
+  /// `<source bridge=…>` for type='bridge' (and for a running VM's network NIC, the bridge libvirt
+  /// plugged it into).
   public var sourceBridge: String?
   /// `<source network=… portgroup=…>` for type='network'.
   public var sourceNetwork: String?
@@ -13,13 +14,17 @@ public struct DomainInterface: Sendable, Equatable {
   /// `<virtualport type=…>`, "openvswitch" for OVS.
   public var virtualPortType: String?
   public var interfaceID: String?
-  /// `<vlan>` tags; more than one means a trunk.
-  public var vlanTags: [Int]
-  /// `<vlan trunk='yes'>`.
-  public var vlanTrunk: Bool
-
-  /// The interface's own `<vlan>` (libvirt's first say in the VLAN), nil when it has none.
-  public var vlan: VLANTags? { vlanTags.isEmpty ? nil : VLANTags(tags: vlanTags, trunk: vlanTrunk, native: nil) }
+  /// `<virtualport><parameters profileid=…>`: libvirt passes it to OVS as external_ids:port-profile.
+  public var profileID: String?
+  /// The interface's own `<vlan>` (libvirt's first say in the VLAN; for a running VM, the VLAN
+  /// libvirt applied), nil when it has none or when it cannot be read (see `vlanProblem`).
+  public var vlan: VLANTags?
+  /// Why the `<vlan>` could not be read: whoever plugs this NIC must fail closed.
+  public var vlanProblem: String?
+  /// The interface's own `<bandwidth>` (for a running VM, the one libvirt applied).
+  public var bandwidth: Bandwidth?
+  /// Why the `<bandwidth>` could not be read.
+  public var bandwidthProblem: String?
 
   /// All interfaces of a domain's XML (`<domain><devices><interface>…`), in document order.
   public static func all(inDomainXML xml: String) throws(XMLError) -> [DomainInterface] {
@@ -40,9 +45,18 @@ public struct DomainInterface: Sendable, Equatable {
     targetDevice = element.firstChild(named: "target")?.attribute("dev")
     let virtualPort = element.firstChild(named: "virtualport")
     virtualPortType = virtualPort?.attribute("type")
-    interfaceID = virtualPort?.firstChild(named: "parameters")?.attribute("interfaceid")
-    let vlan = element.firstChild(named: "vlan")
-    vlanTags = vlan?.children(named: "tag").compactMap { $0.attribute("id").flatMap { Int($0) } } ?? []
-    vlanTrunk = vlan?.attribute("trunk") == "yes"
+    let parameters = virtualPort?.firstChild(named: "parameters")
+    interfaceID = parameters?.attribute("interfaceid")
+    profileID = parameters?.attribute("profileid")
+    do {
+      vlan = try VLANTags.child(of: element)
+    } catch {
+      vlanProblem = error.message
+    }
+    do {
+      bandwidth = try Bandwidth.child(of: element)
+    } catch {
+      bandwidthProblem = error.message
+    }
   }
 }

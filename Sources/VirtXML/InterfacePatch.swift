@@ -33,8 +33,17 @@ public enum InterfacePatcher {
   ) throws(XMLError) -> PatchedInterface {
     let (tree, interface) = try Self.select(select, in: domainXML)
     let mac = interface.firstChild(named: "mac")
+    let newType: String
+    switch target {
+    case .network: newType = "network"
+    case .bridge: newType = "bridge"
+    }
+    if interface.attribute("type") != newType { dropForeignSettings(of: interface) }
     let source = interface.firstChild(named: "source") ?? interface.addChild("source", after: mac)
     for name in source?.attributeNames ?? [] { source?.removeAttribute(name) }
+    // What another type keeps inside <source> (udp's <local>, vhostuser's <reconnect>, hostdev's
+    // <address>) has no meaning for a network or bridge and libvirt refuses it there.
+    for child in source?.children() ?? [] { child.remove() }
     let vlanElement = interface.firstChild(named: "vlan")
     switch target {
     case .network(let network, let portgroup):
@@ -52,8 +61,14 @@ public enum InterfacePatcher {
     // <virtualport type='openvswitch'> with an interfaceid that stays once given: OVS keys the
     // port's external_ids:iface-id on it, and reconcile matches ports by it.
     let virtualPort = interface.firstChild(named: "virtualport") ?? interface.addChild("virtualport")
+    let oldPortType = virtualPort?.attribute("type")
     virtualPort?.setAttribute("type", "openvswitch")
     let parameters = virtualPort?.firstChild(named: "parameters") ?? virtualPort?.addChild("parameters")
+    if let oldPortType, oldPortType != "openvswitch" {
+      // 802.1Qbg's managerid/typeid/typeidversion/instanceid and 802.1Qbh's profileid mean
+      // something else (or nothing) to Open vSwitch, and libvirt refuses them on an OVS port.
+      for name in parameters?.attributeNames ?? [] where name != "interfaceid" { parameters?.removeAttribute(name) }
+    }
     let interfaceID = parameters?.attribute("interfaceid") ?? newID ?? UUID().uuidString.lowercased()
     parameters?.setAttribute("interfaceid", interfaceID)
     return PatchedInterface(
@@ -101,12 +116,34 @@ public enum InterfacePatcher {
     return (tree, interface)
   }
 
+  /// Removes what only the interface's old type allows and libvirt refuses on a network or bridge
+  /// interface: host-side `<ip>`/`<route>` (type='ethernet') or guest `<ip>` (type='user'),
+  /// passt's `<portForward>` and backend type, `<target managed='no'>` (an existing tap, ethernet
+  /// only), hostdev's managed attribute and VFIO driver. Everything else stays.
+  static func dropForeignSettings(of interface: XMLElement) {
+    for name in ["ip", "route", "portForward"] {
+      for element in interface.children(named: name) { element.remove() }
+    }
+    interface.firstChild(named: "target")?.removeAttribute("managed")
+    interface.removeAttribute("managed")
+    if let backend = interface.firstChild(named: "backend"), backend.attribute("type") == "passt" {
+      backend.removeAttribute("type")
+      backend.removeAttribute("logFile")
+      if backend.attributeNames.isEmpty { backend.remove() }
+    }
+    if let driver = interface.firstChild(named: "driver"), let name = driver.attribute("name"),
+      name == "vfio" || name == "kvm"
+    {
+      driver.removeAttribute("name")
+      if driver.attributeNames.isEmpty && driver.children().isEmpty { driver.remove() }
+    }
+  }
+
   static func write(_ vlan: VLANTags, into interface: XMLElement, after source: XMLElement?) {
-    guard !vlan.tags.isEmpty || vlan.native != nil else { return }
+    let tags = vlan.allTags
+    guard !tags.isEmpty else { return }
     let element = interface.addChild("vlan", after: source)
-    if vlan.trunk || vlan.tags.count > 1 { element?.setAttribute("trunk", "yes") }
-    var tags = vlan.tags
-    if let native = vlan.native, !tags.contains(native.tag) { tags.insert(native.tag, at: 0) }
+    if vlan.isTrunk { element?.setAttribute("trunk", "yes") }
     var previous: XMLElement? = nil
     for tag in tags {
       guard let tagElement = previous.map({ element?.addChild("tag", after: $0) }) ?? element?.addChild("tag") else {

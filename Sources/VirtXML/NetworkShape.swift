@@ -25,11 +25,11 @@ public struct NetworkShape: Sendable, Equatable {
     forwardMode = root.firstChild(named: "forward")?.attribute("mode")
     bridge = root.firstChild(named: "bridge")?.attribute("name")
     virtualPortType = root.firstChild(named: "virtualport")?.attribute("type")
-    vlan = root.firstChild(named: "vlan").map(NetworkVLAN.tags)
-    portgroups = root.children(named: "portgroup").map { group in
+    vlan = try VLANTags.child(of: root)
+    portgroups = try root.children(named: "portgroup").map { group throws(XMLError) in
       Portgroup(
         name: group.attribute("name") ?? "", isDefault: group.attribute("default") == "yes",
-        vlan: group.firstChild(named: "vlan").map(NetworkVLAN.tags))
+        vlan: try VLANTags.child(of: group))
     }
   }
 

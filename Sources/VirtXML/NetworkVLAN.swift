@@ -1,7 +1,18 @@
-/// The VLAN a libvirt network gives an interface: the portgroup's (named, or the default one),
-/// else the network's own; nil when neither has one.
-public enum NetworkVLAN {
-  public static func resolve(_ networkXML: String, portgroup: String?) throws(XMLError) -> VLANTags? {
+/// What a libvirt network gives an interface that joins it, as libvirt's port allocation does: the
+/// VLAN of the portgroup (named, or the default one), else the network's own; the portgroup's
+/// `<bandwidth>` (a network's own `<bandwidth>` limits the bridge, not each port).
+public struct NetworkPortSettings: Sendable, Equatable {
+  public var vlan: VLANTags?
+  public var bandwidth: Bandwidth?
+
+  public init(vlan: VLANTags? = nil, bandwidth: Bandwidth? = nil) {
+    self.vlan = vlan
+    self.bandwidth = bandwidth
+  }
+
+  /// Throws when the XML is not a network, the portgroup does not exist, or a `<vlan>` /
+  /// `<bandwidth>` cannot be read.
+  public static func resolve(_ networkXML: String, portgroup: String?) throws(XMLError) -> NetworkPortSettings {
     let tree = try XMLTree(networkXML, keepingLayout: false)
     guard let root = tree.root, root.name == "network" else { throw XMLError("not a libvirt network") }
     let groups = root.children(named: "portgroup")
@@ -14,21 +25,21 @@ public enum NetworkVLAN {
     } else {
       group = groups.first { $0.attribute("default") == "yes" }
     }
-    if let vlan = group?.firstChild(named: "vlan") ?? root.firstChild(named: "vlan") { return tags(vlan) }
-    return nil
-  }
-
-  static func tags(_ vlan: XMLElement) -> VLANTags {
-    let tags = vlan.children(named: "tag")
-    let ids = tags.compactMap { $0.attribute("id").flatMap { Int($0) } }
-    let native = tags.first { $0.attribute("nativeMode") != nil }.flatMap { tag -> (Int, VLANTags.NativeMode)? in
-      guard let id = tag.attribute("id").flatMap({ Int($0) }),
-        let mode = tag.attribute("nativeMode").flatMap(VLANTags.NativeMode.init(rawValue:))
-      else { return nil }
-      return (id, mode)
+    var vlan: VLANTags?
+    var bandwidth: Bandwidth?
+    if let group {
+      vlan = try VLANTags.child(of: group)
+      bandwidth = try Bandwidth.child(of: group)
     }
-    let trunk = vlan.attribute("trunk") == "yes" || ids.count > 1
-    return VLANTags(
-      tags: native.map { n in ids.filter { $0 != n.0 } } ?? ids, trunk: trunk, native: native.map { ($0.0, $0.1) })
+    if vlan == nil { vlan = try VLANTags.child(of: root) }
+    return NetworkPortSettings(vlan: vlan, bandwidth: bandwidth)
+  }
+}
+
+/// The VLAN a libvirt network gives an interface (see `NetworkPortSettings`); nil when neither the
+/// portgroup nor the network has one.
+public enum NetworkVLAN {
+  public static func resolve(_ networkXML: String, portgroup: String?) throws(XMLError) -> VLANTags? {
+    try NetworkPortSettings.resolve(networkXML, portgroup: portgroup).vlan
   }
 }

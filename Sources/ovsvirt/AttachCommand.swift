@@ -43,48 +43,14 @@ struct AttachCommand: AsyncParsableCommand {
       let vm = try connection.domain(named: domain)
       let running = try vm.isActive()
       let scope = try DomainChange.scope(live: live, config: config, running: running, domain: domain)
-      let (toLive, toConfig) = (scope.contains(.live), scope.contains(.config))
-      let source = try vm.xml(inactive: !toLive)
-      let exists = try DomainInterface.all(inDomainXML: source).contains { $0.mac == mac.lowercased() }
-      guard exists else {
-        let nic = try InterfaceDefinition(
-          mac: mac.lowercased(), target: target, interfaceID: UUID().uuidString.lowercased()
-        )
-        .xml(try libvirt.templateSet())
-        if dryRun {
-          print(nic)
-          return
-        }
-        try vm.attachDevice(nic, scope)
-        FileHandle.standardError.write(Data("added NIC \(mac) to \(domain)\n".utf8))
-        return
-      }
-      if toConfig {
-        let patched = try InterfacePatcher.patch(domainXML: try vm.xml(inactive: true), select: .mac(mac), to: target)
-        if dryRun {
-          print(patched.interfaceXML)
-        } else {
-          _ = try connection.defineDomain(xml: patched.domainXML)
-        }
-      }
-      if toLive {
-        try updateLive(vm, connection: connection, target: target)
-      }
+      let outcome = try NICAttacher.attach(
+        vm, connection: connection, mac: mac.lowercased(), target: target, scope: scope, dryRun: dryRun,
+        templates: try libvirt.templateSet())
+      outcome.printed.forEach { print($0) }
+      for note in outcome.notes { FileHandle.standardError.write(Data("ovsvirt: \(note)\n".utf8)) }
     } catch {
       throw DomainChange.exitError(error, domain: domain)
     }
-  }
-
-  /// See `NICAttacher.liveUpdate`: a running NIC is retagged rather than moved between portgroups.
-  func updateLive(_ vm: Domain, connection: Connection, target: InterfaceTarget) throws {
-    guard let update = try NICAttacher.liveUpdate(vm, connection: connection, mac: mac.lowercased(), target: target)
-    else { return }
-    if dryRun {
-      print(update.xml)
-      return
-    }
-    try vm.updateDevice(update.xml, [.live])
-    FileHandle.standardError.write(Data("ovsvirt: \(update.note)\n".utf8))
   }
 
   func target() throws -> InterfaceTarget {

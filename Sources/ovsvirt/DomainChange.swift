@@ -1,5 +1,6 @@
 import ArgumentParser
 import Libvirt
+import OVSVirt
 import VirtXML
 
 /// What attach and detach share: where a change applies, and how failures become exit codes.
@@ -19,6 +20,7 @@ enum DomainChange {
   static func exitError(_ error: any Error, domain: String) -> any Error {
     switch error {
     case let exit as ExitCode: return exit
+    case let refused as RefusedInput: return SwitchSession.refuse("\(refused)")
     case let error as LibvirtError: return SwitchSession.fail("\(error)", code: error.isNoDomain ? 1 : 2)
     case let error as XMLError: return SwitchSession.refuse("domain '\(domain)': \(error)")
     default: return SwitchSession.fail("\(error)", code: 2)

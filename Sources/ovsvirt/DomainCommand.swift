@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Libvirt
 import OVSDB
+import OVSVirt
 import VSwitch
 import VirtXML
 
@@ -52,38 +53,49 @@ struct DomainCommand: AsyncParsableCommand {
       let state = try await SwitchSession(options: options).read()
       do {
         let vm = try connection.domain(named: domain)
-        let xml = try vm.xml(inactive: try !vm.isActive())
+        let running = try vm.isActive()
+        let xml = try vm.xml(inactive: !running)
+        let vmID = vm.uuid
         for nic in try DomainInterface.all(inDomainXML: xml) {
-          var expected = nic.vlan
-          if expected == nil, let network = nic.sourceNetwork {
-            expected = try NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: nic.portgroup)
+          // The same mapping reconcile uses, so `domain ports` says "ok" exactly when reconcile
+          // would change nothing for this NIC.
+          let desired = DesiredPort.desired(nic, domain: domain, vmID: vmID) { network, portgroup in
+            try NetworkPortSettings.resolve(try connection.network(named: network).xml(), portgroup: portgroup)
+          }
+          let expected: VLANSettings
+          if let desired {
+            expected = desired.vlan
+          } else {
+            var tags = nic.vlan
+            if tags == nil, nic.vlanProblem == nil, let network = nic.sourceNetwork {
+              tags = try? NetworkVLAN.resolve(try connection.network(named: network).xml(), portgroup: nic.portgroup)
+            }
+            expected = nic.vlanProblem == nil ? LibvirtPlug.vlanSettings(tags) : VLANSettings(tag: .dead)
           }
           let port = nic.targetDevice.flatMap { state.ports[$0] }
-          let iface = nic.targetDevice.flatMap { state.interfaces[$0] }
-          let expectedTag = expected.flatMap { $0.trunk ? nil : $0.tags.first }
-          let expectedTrunks = expected.map { $0.trunk ? $0.tags : [] } ?? []
-          let ok =
-            port != nil && port?.tag == expectedTag && (port?.trunks ?? []) == expectedTrunks
-            && iface?.externalIDs["iface-id"] == nic.interfaceID
+          var differences = desired.map { $0.plug.differences(in: state) } ?? []
+          if desired == nil && running { differences.append("not an OVS NIC libvirt plugged") }
+          if !running { differences.append("the VM is not running") }
+          if let reason = desired?.parkedBecause { differences.append("VLAN unknown (\(reason)): belongs on 4095") }
+          let ok = differences.isEmpty
           var row: [String: JSON] = [
             "mac": nic.mac.map(JSON.string) ?? .null, "tap": nic.targetDevice.map(JSON.string) ?? .null,
             "interfaceid": nic.interfaceID.map(JSON.string) ?? .null, "ok": .bool(ok),
-            "expected_trunks": .array(expectedTrunks.map { .int(Int64($0)) }),
+            "expected_trunks": .array(expected.trunks.map { .int(Int64($0.value)) }),
             "ovs_trunks": .array((port?.trunks ?? []).map { .int(Int64($0)) }),
-            "in_ovs": .bool(port != nil),
+            "in_ovs": .bool(port != nil), "differences": .array(differences.map(JSON.string)),
           ]
-          row["expected_tag"] = expectedTag.map { .int(Int64($0)) } ?? .null
+          row["expected_tag"] = expected.tag.map { .int(Int64($0.value)) } ?? .null
           row["ovs_tag"] = port?.tag.map { .int(Int64($0)) } ?? .null
+          row["expected_vlan_mode"] = expected.mode.map { .string($0.rawValue) } ?? .null
+          row["ovs_vlan_mode"] = port?.vlanMode.map(JSON.string) ?? .null
           row["source"] = .string(
             nic.sourceNetwork.map { "\($0)\(nic.portgroup.map { "/\($0)" } ?? "")" } ?? nic.sourceBridge ?? "")
           rows.append(.object(row))
-          let want =
-            expectedTag.map { "tag \($0)" } ?? (expectedTrunks.isEmpty ? "untagged" : "trunks \(expectedTrunks)")
-          let have =
-            port.map { p in p.tag.map { "tag \($0)" } ?? (p.trunks.isEmpty ? "untagged" : "trunks \(p.trunks)") }
-            ?? "no port"
+          let have = port.map { $0.vlanSettings.summary } ?? "no port"
+          let verdict = ok ? "ok" : "DIFFERENT: " + differences.joined(separator: "; ")
           lines.append(
-            "\(nic.mac ?? "?")\t\(nic.targetDevice ?? "-")\twant \(want)\thave \(have)\t\(ok ? "ok" : "DIFFERENT")")
+            "\(nic.mac ?? "?")\t\(nic.targetDevice ?? "-")\twant \(expected.summary)\thave \(have)\t\(verdict)")
         }
       } catch let error as LibvirtError {
         throw SwitchSession.fail("\(error)", code: error.isNoDomain ? 1 : 2)

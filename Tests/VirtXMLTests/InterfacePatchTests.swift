@@ -75,7 +75,7 @@ import Testing
     #expect(nic.sourceNetwork == "ovsvl2")
     #expect(nic.portgroup == "vlan-120")
     #expect(nic.sourceBridge == nil)
-    #expect(nic.vlanTags.isEmpty)
+    #expect(nic.vlan == nil)
     #expect(nic.virtualPortType == "openvswitch")
     #expect(nic.interfaceID == "11111111-2222-4333-8444-555555555555")
     #expect(nic.targetDevice == "vnet0")
@@ -94,8 +94,8 @@ import Testing
     #expect(nic.type == "bridge")
     #expect(nic.sourceBridge == "ovsbr0")
     #expect(nic.sourceNetwork == nil)
-    #expect(nic.vlanTrunk)
-    #expect(nic.vlanTags == [110, 120, 130])
+    #expect(nic.vlan?.isTrunk == true)
+    #expect(nic.vlan?.allTags == [110, 120, 130])
     #expect(
       patched.interfaceXML.contains("nativeMode=\"untagged\"") || patched.interfaceXML.contains("nativeMode='untagged'")
     )
@@ -110,8 +110,8 @@ import Testing
     #expect(patched.interfaceID == "09cad6a7-489b-42f4-883a-d710ad96c50e")
     let nic = try DomainInterface.all(inDomainXML: patched.domainXML)[2]
     #expect(nic.sourceBridge == "brlv140")
-    #expect(nic.vlanTags == [140])
-    #expect(!nic.vlanTrunk)
+    #expect(nic.vlan == .access(140))
+    #expect(nic.vlan?.isTrunk == false)
     #expect(patched.interfaceXML.contains("profileid"))
     #expect(
       try untouched(patched.domainXML, except: "52:54:00:aa:00:03") == untouched(web1, except: "52:54:00:aa:00:03"))

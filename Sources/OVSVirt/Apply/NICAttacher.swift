@@ -10,34 +10,87 @@ public enum NICAttacher {
     guard nic.virtualPortType == "openvswitch", nic.interfaceID != nil else { return false }
     switch target {
     case .network(let network, let portgroup):
-      return nic.type == "network" && nic.sourceNetwork == network && nic.portgroup == portgroup
-        && nic.vlanTags.isEmpty
+      return nic.type == "network" && nic.sourceNetwork == network && nic.portgroup == portgroup && nic.vlan == nil
+        && nic.vlanProblem == nil
     case .bridge(let bridge, let vlan):
-      return nic.type == "bridge" && nic.sourceBridge == bridge && nic.vlan == vlan
+      return nic.type == "bridge" && nic.sourceBridge == bridge && nic.vlan == vlan && nic.vlanProblem == nil
     }
   }
 
-  /// Patches the definition (adding the NIC when the MAC is new) and, when the VM runs, the live
-  /// NIC; returns what was done, for the user.
+  /// What an attach did, or with `dryRun` would write: notes for the user, XML to print.
+  public struct Outcome: Sendable {
+    public var notes: [String] = []
+    public var printed: [String] = []
+  }
+
+  /// Refuses (`RefusedInput`) a network that libvirt does not have, or a portgroup the network
+  /// does not have, before anything is written: the VM would not start on it.
+  public static func requireTarget(_ target: InterfaceTarget, connection: Connection) throws {
+    guard case .network(let name, let portgroup) = target else { return }
+    let network: Network
+    do {
+      network = try connection.network(named: name)
+    } catch {
+      guard error.isNoNetwork else { throw error }
+      throw RefusedInput("libvirt has no network '\(name)': define it first (ovsvirt net define \(name) …)")
+    }
+    guard let portgroup else { return }
+    let groups = try NetworkShape(xml: try network.xml(inactive: true)).portgroups.map(\.name)
+    guard groups.contains(portgroup) else {
+      let known = groups.isEmpty ? "it has none" : "it has \(groups.joined(separator: ", "))"
+      throw RefusedInput("network '\(name)' has no portgroup '\(portgroup)' (\(known))")
+    }
+  }
+
+  /// Patches the definition (adding the NIC when the MAC is new) and, in `scope`'s live part, the
+  /// running NIC. The definition is read with its secure parts (graphics passwords, cookies), so
+  /// defining it back loses nothing but what the patch changes.
+  public static func attach(
+    _ vm: Domain, connection: Connection, mac: String, target: InterfaceTarget, scope: Domain.Scope,
+    dryRun: Bool = false, templates: Templates
+  ) throws -> Outcome {
+    try requireTarget(target, connection: connection)
+    var outcome = Outcome()
+    let toLive = scope.contains(.live)
+    let source = try vm.xml(inactive: !toLive)
+    guard try DomainInterface.all(inDomainXML: source).contains(where: { $0.mac == mac }) else {
+      let nic = try InterfaceDefinition(mac: mac, target: target, interfaceID: UUID().uuidString.lowercased())
+        .xml(templates)
+      if dryRun {
+        outcome.printed.append(nic)
+        return outcome
+      }
+      try vm.attachDevice(nic, scope)
+      outcome.notes.append("added NIC \(mac) to \(vm.name)\(toLive ? " (running and definition)" : "")")
+      return outcome
+    }
+    if scope.contains(.config) {
+      let patched = try InterfacePatcher.patch(
+        domainXML: try vm.xml(inactive: true, secure: true), select: .mac(mac), to: target)
+      if dryRun {
+        outcome.printed.append(patched.interfaceXML)
+      } else {
+        _ = try connection.defineDomain(xml: patched.domainXML)
+        outcome.notes.append("definition of \(vm.name): NIC \(mac) → \(target.summary)")
+      }
+    }
+    if toLive, let update = try liveUpdate(vm, connection: connection, mac: mac, target: target) {
+      if dryRun {
+        outcome.printed.append(update.xml)
+      } else {
+        try vm.updateDevice(update.xml, [.live])
+        outcome.notes.append(update.note)
+      }
+    }
+    return outcome
+  }
+
+  /// `attach` as apply uses it: both the running VM (when it runs) and the definition.
   public static func apply(
     _ vm: Domain, connection: Connection, mac: String, target: InterfaceTarget, templates: Templates
   ) throws -> [String] {
-    let running = try vm.isActive()
-    let config = try vm.xml(inactive: true)
-    guard try DomainInterface.all(inDomainXML: config).contains(where: { $0.mac == mac }) else {
-      let nic = try InterfaceDefinition(mac: mac, target: target, interfaceID: UUID().uuidString.lowercased())
-        .xml(templates)
-      try vm.attachDevice(nic, running ? [.live, .config] : [.config])
-      return ["added NIC \(mac) to \(vm.name)\(running ? " (running and definition)" : "")"]
-    }
-    let patched = try InterfacePatcher.patch(domainXML: config, select: .mac(mac), to: target)
-    _ = try connection.defineDomain(xml: patched.domainXML)
-    var notes = ["definition of \(vm.name): NIC \(mac) → \(target.summary)"]
-    if running, let update = try liveUpdate(vm, connection: connection, mac: mac, target: target) {
-      try vm.updateDevice(update.xml, [.live])
-      notes.append(update.note)
-    }
-    return notes
+    let scope: Domain.Scope = try vm.isActive() ? [.live, .config] : [.config]
+    return try attach(vm, connection: connection, mac: mac, target: target, scope: scope, templates: templates).notes
   }
 
   /// The running NIC's update, in the interface's configuration form (type, network, portgroup; no
@@ -60,7 +113,7 @@ public enum NICAttacher {
       let sameSource = try InterfacePatcher.patch(
         domainXML: liveXML, select: .mac(mac), to: .network(oldNetwork, portgroup: current.portgroup))
       let update = try InterfacePatcher.retag(domainXML: sameSource.domainXML, select: .mac(mac), vlan: tags)
-      let vlanText = tags.map { $0.tags.map(String.init).joined(separator: ",") } ?? "none"
+      let vlanText = tags.map { $0.allTags.map(String.init).joined(separator: ",") } ?? "none"
       return (
         update,
         "the definition of \(vm.name) now puts NIC \(mac) on \(target.summary); the running NIC keeps its port and was retagged to VLAN \(vlanText) until the VM restarts"
@@ -78,7 +131,7 @@ extension InterfaceTarget {
     case .network(let network, let portgroup): return network + (portgroup.map { "/\($0)" } ?? "")
     case .bridge(let bridge, let vlan):
       guard let vlan else { return "bridge \(bridge) untagged" }
-      return "bridge \(bridge) VLAN \(vlan.tags.map(String.init).joined(separator: ","))"
+      return "bridge \(bridge) VLAN \(vlan.allTags.map(String.init).joined(separator: ","))"
     }
   }
 }
