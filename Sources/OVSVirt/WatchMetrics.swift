@@ -12,6 +12,9 @@ public final class WatchMetrics: Sendable {
     var lastReconcileSeconds = 0.0
     var ovsdbConnected = false
     var libvirtConnected = false
+    var knownPorts = 0
+    /// When the known VM port state was last read from libvirt in full.
+    var knownAt: ContinuousClock.Instant?
   }
 
   private let values = NIOLockedValueBox(Values())
@@ -29,11 +32,23 @@ public final class WatchMetrics: Sendable {
     }
   }
 
+  /// The known VM port state: how many ports, and (when read in full) when.
+  func setKnownState(ports: Int, at instant: ContinuousClock.Instant?) {
+    values.withLockedValue {
+      $0.knownPorts = ports
+      if let instant { $0.knownAt = instant }
+    }
+  }
+
   func setConnected(ovsdb: Bool? = nil, libvirt: Bool? = nil) {
     values.withLockedValue {
       if let ovsdb { $0.ovsdbConnected = ovsdb }
       if let libvirt { $0.libvirtConnected = libvirt }
     }
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
   }
 
   /// The exposition text (Prometheus text format 0.0.4).
@@ -58,5 +73,10 @@ public final class WatchMetrics: Sendable {
       + metric(
         "ovsvirt_watch_libvirt_connected", "gauge", "1 while subscribed to libvirt events.",
         v.libvirtConnected ? "1" : "0")
+      + metric("ovsvirt_watch_known_ports", "gauge", "VM ports whose desired state watch knows.", "\(v.knownPorts)")
+      + metric(
+        "ovsvirt_watch_known_state_age_seconds", "gauge",
+        "Seconds since the known VM port state was last read from libvirt in full (-1: never).",
+        v.knownAt.map { "\(Self.seconds(ContinuousClock.now - $0))" } ?? "-1")
   }
 }

@@ -1,26 +1,38 @@
 import Foundation
 import Libvirt
 import Logging
+import NIOConcurrencyHelpers
 import OVSDB
 import VSwitch
 
-/// The self-healing loop: holds an OVSDB replica and a libvirt event subscription, and runs
-/// reconcile whenever either says something changed (and on a timer, as a safety net). Both
-/// connections come back by themselves: OVSDB through ReplicaClient, libvirt by reopening with
-/// backoff.
+/// The self-healing loop. It keeps two things apart:
+///
+/// - what VM ports should be, learnt from libvirt (on every domain event, on reconnect, and every
+///   `interval`) on ovsvirt's own libvirt threads, and kept as the last known state;
+/// - healing OVS from that known state (and the spec) on every OVSDB change, at once.
+///
+/// So drift is corrected within milliseconds even while libvirtd is slow, frozen or restarting.
+/// Before a known VM port is put back, libvirt is asked about that one domain for at most
+/// `confirmWithin`: a change libvirt itself just made (a live retag) is then taken up instead of
+/// undone, and when libvirt does not answer in time the known state is used. A port whose tap is
+/// gone from the kernel is not re-added: its VM is stopping (libvirt removes the port first, and
+/// says so only afterwards). Both connections come back by themselves: OVSDB through ReplicaClient,
+/// libvirt by reopening with backoff.
 public actor Watcher {
   public struct Options: Sendable {
     public var ovsdb: String
     public var libvirtURI: String
     /// Full reconcile at least this often, even with no event.
     public var interval: Duration = .seconds(30)
-    /// Changes arriving within this window are handled by one reconcile.
-    public var settle: Duration = .milliseconds(200)
+    /// How long a heal waits for libvirt to confirm a drifted VM port before using the known state.
+    public var confirmWithin: Duration = .milliseconds(100)
     /// Only these domains (empty: every running domain).
     public var domains: [String] = []
     /// The host's OVS spec, restored before VM ports on every run (e.g. after ovsdb-server came
     /// back with an empty database); nil: VM ports only. `use(spec:)` replaces it while running.
     public var spec: HostSpec?
+    /// Where tap devices are looked for (a port whose tap is gone is not re-added).
+    public var netClassDirectory = "/sys/class/net"
 
     public init(ovsdb: String, libvirtURI: String) {
       self.ovsdb = ovsdb
@@ -33,11 +45,19 @@ public actor Watcher {
   let logger: Logger
   /// Counters and connection state for the metrics endpoint.
   public nonisolated let metrics = WatchMetrics()
-  private var wake: AsyncStream<Void>.Continuation?
-  /// The libvirt connection reconcile reads domains through, kept between runs and reopened after a failure.
-  private var libvirt: Connection?
+  private var heal: AsyncStream<Void>.Continuation?
+  private var refresh: AsyncStream<Void>.Continuation?
   /// The spec in force: `options.spec` until replaced.
   private var spec: HostSpec?
+  /// The last known desired state of every followed VM port, by tap.
+  private var known: [String: DesiredPort] = [:]
+  /// Reads of libvirt's domains (full refreshes and one-domain confirmations), in order.
+  private let reads = LibvirtExecutor(name: "ovsvirt-libvirt")
+  /// The event subscription and its liveness probe, apart from the reads: a read stuck in a frozen
+  /// libvirtd must not look like a dead connection, nor a probe wait behind a read.
+  private let events = LibvirtExecutor(name: "ovsvirt-libvirt-events")
+  /// The connection reads go through, kept between reads and reopened after a failure.
+  private let connection = NIOLockedValueBox<Connection?>(nil)
 
   public init(options: Options, logger: Logger) {
     self.options = options
@@ -45,12 +65,12 @@ public actor Watcher {
     spec = options.spec
   }
 
-  /// Restores `spec` from the next run on (which starts now) instead of the one in force: a
+  /// Restores `spec` from the next heal on (which starts now) instead of the one in force: a
   /// reloaded spec file. What the old spec had and the new one lacks is left in place (as
   /// `apply` without `--prune` does).
   public func use(spec: HostSpec) {
     self.spec = spec
-    wake?.yield()
+    heal?.yield()
   }
 
   nonisolated func log(_ message: String, _ level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
@@ -59,8 +79,12 @@ public actor Watcher {
 
   /// Runs until the task is cancelled.
   public func run() async throws {
-    let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    self.wake = wake
+    // A heal asked for while one runs is done once right after it: the first change of a burst is
+    // acted on at once, the rest of the burst by one more heal.
+    let (heals, heal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    let (refreshes, refresh) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    self.heal = heal
+    self.refresh = refresh
     var clientOptions = ReplicaClient.Options()
     clientOptions.probeInterval = .seconds(2)
     clientOptions.backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
@@ -74,26 +98,34 @@ public actor Watcher {
     }
     await withTaskGroup(of: Void.self) { group in
       group.addTask {
-        for await _ in replica.changes() { wake.yield() }
+        for await _ in replica.changes() { heal.yield() }
       }
-      group.addTask { await self.followLibvirt(wake) }
+      group.addTask { await self.followLibvirt(refresh) }
       group.addTask {
         while !Task.isCancelled {
           try? await Task.sleep(for: self.options.interval)
-          wake.yield()
+          refresh.yield()
         }
       }
       group.addTask {
-        wake.yield()
-        for await _ in wakeups {
+        refresh.yield()
+        for await _ in refreshes {
           if Task.isCancelled { break }
-          try? await Task.sleep(for: self.options.settle)
-          await self.reconcileOnce(client)
+          await self.refreshKnown()
+        }
+      }
+      group.addTask {
+        heal.yield()
+        for await _ in heals {
+          if Task.isCancelled { break }
+          await self.healOnce(client)
         }
       }
       await group.next()
       group.cancelAll()
     }
+    reads.shutdown()
+    events.shutdown()
     await client.close()
   }
 
@@ -110,37 +142,44 @@ public actor Watcher {
     }
   }
 
-  /// Subscribes to domain events; when libvirtd goes away, reopens with backoff and reconciles.
-  nonisolated func followLibvirt(_ wake: AsyncStream<Void>.Continuation) async {
+  /// Subscribes to domain events; when libvirtd goes away, reopens with backoff. Every event and
+  /// every (re)connection asks for a refresh of the known state.
+  nonisolated func followLibvirt(_ refresh: AsyncStream<Void>.Continuation) async {
     var attempt = 0
+    let uri = options.libvirtURI
     while !Task.isCancelled {
       do {
-        let connection = try Connection(uri: options.libvirtURI)
-        let events = try connection.domainEvents()
+        let (connection, stream) = try await events.run { () throws -> (Connection, AsyncStream<DomainEvent>) in
+          let connection = try Connection(uri: uri)
+          return (connection, try connection.domainEvents())
+        }
         attempt = 0
-        log("libvirt: subscribed to domain events", .info, ["libvirt": "\(options.libvirtURI)"])
+        log("libvirt: subscribed to domain events", .info, ["libvirt": "\(uri)"])
         metrics.setConnected(libvirt: true)
-        wake.yield()
+        refresh.yield()
         // The stream never ends by itself when libvirtd dies; a liveness probe does.
         await withTaskGroup(of: Void.self) { group in
           group.addTask {
-            for await _ in events { wake.yield() }
+            for await _ in stream { refresh.yield() }
           }
           group.addTask {
             while !Task.isCancelled {
               try? await Task.sleep(for: .seconds(2))
-              // A round trip to the daemon: the driver name would be answered locally.
-              if !connection.isAlive() || (try? connection.libraryVersion()) == nil { return }
+              // A round trip to the daemon (the driver name would be answered locally), on the
+              // events thread: a frozen libvirtd holds that thread, not a pool thread.
+              let alive =
+                (try? await self.events.run { connection.isAlive() && (try? connection.libraryVersion()) != nil })
+              if alive != true { return }
             }
           }
           await group.next()
           group.cancelAll()
         }
         metrics.setConnected(libvirt: false)
-        log("libvirt: connection lost; reconnecting", .warning, ["libvirt": "\(options.libvirtURI)"])
+        log("libvirt: connection lost; reconnecting", .warning, ["libvirt": "\(uri)"])
       } catch {
         if attempt == 0 {
-          log("libvirt unreachable; retrying", .warning, ["libvirt": "\(options.libvirtURI)", "error": "\(error)"])
+          log("libvirt unreachable; retrying", .warning, ["libvirt": "\(uri)", "error": "\(error)"])
         }
       }
       try? await Task.sleep(for: Backoff(initial: .milliseconds(200), maximum: .seconds(5)).delay(attempt: attempt))
@@ -148,46 +187,120 @@ public actor Watcher {
     }
   }
 
-  func reconcileOnce(_ client: ReplicaClient) async {
+  /// Reads every followed VM's NICs from libvirt into the known state, then heals from it.
+  func refreshKnown() async {
+    do {
+      let ports = try await readDesired(only: nil)
+      known = Dictionary(ports.map { ($0.tap, $0) }, uniquingKeysWith: { _, last in last })
+      metrics.setKnownState(ports: known.count, at: .now)
+      heal?.yield()
+    } catch {
+      log("libvirt read failed; healing from the state known before", .error, ["error": "\(error)"])
+    }
+  }
+
+  /// The desired ports of the followed running domains (or of `only`), read on the libvirt thread.
+  private func readDesired(only: [String]?) async throws -> [DesiredPort] {
+    let (uri, filter, holder) = (options.libvirtURI, only ?? options.domains, connection)
+    return try await reads.run {
+      do {
+        let libvirt = try holder.withLockedValue { held in
+          if let held { return held }
+          let opened = try Connection(uri: uri)
+          held = opened
+          return opened
+        }
+        if filter.isEmpty { return try DesiredPort.fromLibvirt(libvirt) }
+        // A listed domain that is not running (or not there any more) has nothing to reconcile.
+        let running = Set(try libvirt.domains(activeOnly: true).map(\.name))
+        return try filter.filter(running.contains).flatMap { try DesiredPort.fromLibvirt(libvirt, only: $0) }
+      } catch {
+        holder.withLockedValue { $0 = nil }
+        throw error
+      }
+    }
+  }
+
+  /// Heals OVS from the spec and the known VM ports, against the replica as it is now.
+  func healOnce(_ client: ReplicaClient) async {
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
-    var specCorrections = 0
+    var corrections = 0
+    var problems = 0
     // One switch view per wake-up for both plans (each checks it is still current).
-    let state = await client.replica.map { SwitchState($0.snapshot) }
+    guard let state = await client.replica.map({ SwitchState($0.snapshot) }) else { return }
     if let spec {
       do {
         let converger = SwitchConverger()
         let (changes, _) = try await client.transaction { txn in try converger.plan(spec, prepared: state, in: &txn) }
-        specCorrections = changes.count
+        corrections += changes.count
         for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
       } catch {
-        metrics.recordReconcile(seconds: 0, corrections: 0, problems: 1)
+        problems += 1
         log("spec could not be applied", .error, ["spec": "\(spec.file)", "error": "\(error)"])
       }
     }
-    do {
-      let connection = try libvirt ?? Connection(uri: options.libvirtURI)
-      libvirt = connection
-      let desired: [DesiredPort]
-      if options.domains.isEmpty {
-        desired = try DesiredPort.fromLibvirt(connection)
-      } else {
-        // A listed domain that is not running has nothing to reconcile.
-        let running = Set(try connection.domains(activeOnly: true).map(\.name))
-        desired = try options.domains.filter(running.contains).flatMap {
-          try DesiredPort.fromLibvirt(connection, only: $0)
+    let drifted = await confirmedDrift(in: state)
+    if !drifted.isEmpty || SwitchPlanner.hasOrphanedQoS(in: state) {
+      do {
+        let outcome = try await Reconciler.reconcile(drifted, client: client, prepared: state)
+        corrections += outcome.actions.count
+        problems += outcome.problems.count
+        for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(known.count)"]) }
+        for problem in outcome.problems { log("problem: \(problem)", .error) }
+      } catch {
+        problems += 1
+        log("reconcile failed", .error, ["error": "\(error)"])
+      }
+    }
+    let elapsed = ContinuousClock.now - started
+    metrics.recordReconcile(
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+      corrections: corrections, problems: problems)
+  }
+
+  /// The known VM ports OVS no longer holds as they should be, each as libvirt now says if it
+  /// answers within `confirmWithin`, else as last known. Ports of taps gone from the kernel are left
+  /// out (their VM is stopping; libvirt's event follows and refreshes the known state).
+  private func confirmedDrift(in state: SwitchState) async -> [DesiredPort] {
+    var drifted = known.values.filter { !$0.plug.differences(in: state).isEmpty }
+    drifted.removeAll { state.ports[$0.tap] == nil && !tapExists($0.tap) }
+    guard !drifted.isEmpty else { return [] }
+    let domains = Array(Set(drifted.map(\.domain))).sorted()
+    // A read libvirt does not answer in time goes on on its thread; its answer is then dropped.
+    guard let fresh = await firstOf(within: options.confirmWithin, { try await self.readDesired(only: domains) }) else {
+      return drifted
+    }
+    // libvirt answered: its word replaces what was known for those domains.
+    for domain in domains { known = known.filter { $0.value.domain != domain } }
+    for port in fresh { known[port.tap] = port }
+    metrics.setKnownState(ports: known.count, at: nil)
+    return fresh.filter { !$0.plug.differences(in: state).isEmpty && (state.ports[$0.tap] != nil || tapExists($0.tap)) }
+  }
+
+  /// `body`'s answer if it comes within `limit`, else nil (a failure is nil too).
+  private func firstOf<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async throws -> T) async
+    -> T?
+  {
+    await withCheckedContinuation { (answer: CheckedContinuation<T?, Never>) in
+      let answered = NIOLockedValueBox(false)
+      let finish: @Sendable (T?) -> Void = { value in
+        if answered.withLockedValue({ done in
+          defer { done = true }
+          return !done
+        }) {
+          answer.resume(returning: value)
         }
       }
-      let outcome = try await Reconciler.reconcile(desired, client: client, prepared: state)
-      let elapsed = ContinuousClock.now - started
-      metrics.recordReconcile(
-        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-        corrections: outcome.actions.count + specCorrections, problems: outcome.problems.count)
-      for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(desired.count)"]) }
-      for problem in outcome.problems { log("problem: \(problem)", .error) }
-    } catch {
-      libvirt = nil
-      log("reconcile failed", .error, ["error": "\(error)"])
+      Task { finish(try? await body()) }
+      Task {
+        try? await Task.sleep(for: limit)
+        finish(nil)
+      }
     }
+  }
+
+  nonisolated func tapExists(_ tap: String) -> Bool {
+    FileManager.default.fileExists(atPath: options.netClassDirectory + "/" + tap)
   }
 }

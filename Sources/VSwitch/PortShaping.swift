@@ -138,6 +138,14 @@ extension SwitchPlanner {
     return actions
   }
 
+  /// Whether some QoS row of ovsvirt's is used by no port (`sweepOrphanedQoS` has work).
+  public static func hasOrphanedQoS(in state: SwitchState) -> Bool {
+    let owned = state.qos.values.filter { isOwned($0.externalIDs) }
+    guard !owned.isEmpty else { return false }
+    let used = Set(state.ports.values.compactMap(\.qos))
+    return owned.contains { !used.contains($0.uuid) }
+  }
+
   /// A row the plug made: it carries the plug's identifying external_ids, or ovsvirt's mark.
   static func isPlugs(_ externalIDs: [String: String], _ plugIDs: [String: String]) -> Bool {
     isOwned(externalIDs) || (!plugIDs.isEmpty && carries(externalIDs, plugIDs))
