@@ -56,6 +56,9 @@ public actor Watcher {
   /// The event subscription and its liveness probe, apart from the reads: a read stuck in a frozen
   /// libvirtd must not look like a dead connection, nor a probe wait behind a read.
   private let events = LibvirtExecutor(name: "ovsvirt-libvirt-events")
+  /// When each read not yet answered was asked (a read libvirt sits on makes confirming pointless).
+  private var pendingReads: [Int: ContinuousClock.Instant] = [:]
+  private var nextRead = 0
   /// The connection reads go through, kept between reads and reopened after a failure.
   private let connection = NIOLockedValueBox<Connection?>(nil)
 
@@ -202,6 +205,10 @@ public actor Watcher {
   /// The desired ports of the followed running domains (or of `only`), read on the libvirt thread.
   private func readDesired(only: [String]?) async throws -> [DesiredPort] {
     let (uri, filter, holder) = (options.libvirtURI, only ?? options.domains, connection)
+    let read = nextRead
+    nextRead += 1
+    pendingReads[read] = .now
+    defer { pendingReads[read] = nil }
     return try await reads.run {
       do {
         let libvirt = try holder.withLockedValue { held in
@@ -266,6 +273,10 @@ public actor Watcher {
     var drifted = known.values.filter { !$0.plug.differences(in: state).isEmpty }
     drifted.removeAll { state.ports[$0.tap] == nil && !tapExists($0.tap) }
     guard !drifted.isEmpty else { return [] }
+    // libvirt already sits on a read for longer than a confirmation may take: do not queue behind it.
+    if let oldest = pendingReads.values.min(), ContinuousClock.now - oldest > options.confirmWithin {
+      return drifted
+    }
     let domains = Array(Set(drifted.map(\.domain))).sorted()
     // A read libvirt does not answer in time goes on on its thread; its answer is then dropped.
     guard let fresh = await firstOf(within: options.confirmWithin, { try await self.readDesired(only: domains) }) else {
