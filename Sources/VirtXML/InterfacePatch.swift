@@ -39,6 +39,7 @@ public enum InterfacePatcher {
     case .bridge: newType = "bridge"
     }
     if interface.attribute("type") != newType { dropForeignSettings(of: interface) }
+    dropWhatOVSRefuses(in: interface)
     let source = interface.firstChild(named: "source") ?? interface.addChild("source", after: mac)
     for name in source?.attributeNames ?? [] { source?.removeAttribute(name) }
     // What another type keeps inside <source> (udp's <local>, vhostuser's <reconnect>, hostdev's
@@ -136,6 +137,25 @@ public enum InterfacePatcher {
     {
       driver.removeAttribute("name")
       if driver.attributeNames.isEmpty && driver.children().isEmpty { driver.remove() }
+    }
+  }
+
+  /// Removes what libvirt refuses on a NIC with an Open vSwitch virtualport, whatever its old type:
+  /// `<port isolated='yes'/>` (Linux-bridge port isolation), and a bandwidth `floor` (guaranteed
+  /// only on NAT, routed or open networks; refused on a bridge NIC at define and on a bridged
+  /// network when the VM starts). The rest of `<bandwidth>` stays: OVS enforces it.
+  static func dropWhatOVSRefuses(in interface: XMLElement) {
+    for port in interface.children(named: "port") where port.attribute("isolated") != nil {
+      port.removeAttribute("isolated")
+      if port.attributeNames.isEmpty && port.children().isEmpty { port.remove() }
+    }
+    for bandwidth in interface.children(named: "bandwidth") {
+      for inbound in bandwidth.children(named: "inbound") where inbound.attribute("floor") != nil {
+        inbound.removeAttribute("floor")
+        // A floor alone was all it said: an empty <inbound/> is refused.
+        if inbound.attributeNames.isEmpty && inbound.children().isEmpty { inbound.remove() }
+      }
+      if bandwidth.children().isEmpty && bandwidth.attributeNames.isEmpty { bandwidth.remove() }
     }
   }
 

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import Libvirt
 import OVSVirt
-import VirtXML
 
 struct AttachCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -32,28 +30,17 @@ struct AttachCommand: AsyncParsableCommand {
   @Flag(help: "Print the new interface XML and change nothing.") var dryRun = false
 
   func run() async throws {
-    guard MACAddress.isUnicast(mac) else {
-      throw SwitchSession.refuse(
-        "--mac '\(mac)' is not a unicast MAC address: write six hex pairs like 52:54:00:aa:00:01 (the first octet even)"
-      )
-    }
-    let target = try self.target()
-    let connection = try libvirt.open()
     do {
-      let vm = try connection.domain(named: domain)
-      let running = try vm.isActive()
-      let scope = try DomainChange.scope(live: live, config: config, running: running, domain: domain)
-      let outcome = try NICAttacher.attach(
-        vm, connection: connection, mac: mac.lowercased(), target: target, scope: scope, dryRun: dryRun,
-        templates: try libvirt.templateSet())
+      let outcome = try DomainNICs.attach(
+        libvirt.access, domain: domain, mac: mac, to: try target(), live: live, config: config, dryRun: dryRun)
       outcome.printed.forEach { print($0) }
       for note in outcome.notes { FileHandle.standardError.write(Data("ovsvirt: \(note)\n".utf8)) }
     } catch {
-      throw DomainChange.exitError(error, domain: domain)
+      throw SwitchSession.translate(error)
     }
   }
 
-  func target() throws -> InterfaceTarget {
+  func target() throws -> NICTarget {
     switch (network, bridge) {
     case (let network?, nil):
       guard vlan == nil, trunk == nil else {
@@ -62,19 +49,12 @@ struct AttachCommand: AsyncParsableCommand {
       return .network(network, portgroup: portgroup)
     case (nil, let bridge?):
       guard portgroup == nil else { throw SwitchSession.refuse("--portgroup goes with --network") }
-      guard vlan == nil || trunk == nil else { throw SwitchSession.refuse("--vlan and --trunk exclude each other") }
-      if let vlan {
-        guard (0...4095).contains(vlan) else { throw SwitchSession.refuse("VLAN \(vlan) is outside 0–4095") }
-        return .bridge(bridge, vlan: .access(vlan))
+      guard let trunk else { return .bridge(bridge, access: vlan) }
+      let tags = trunk.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      guard !tags.isEmpty, tags.allSatisfy({ $0 != nil }) else {
+        throw SwitchSession.refuse("--trunk '\(trunk)': write VLANs 0–4095 separated by commas")
       }
-      if let trunk {
-        let tags = trunk.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !tags.isEmpty, tags.allSatisfy({ $0.map { (0...4095).contains($0) } ?? false }) else {
-          throw SwitchSession.refuse("--trunk '\(trunk)': write VLANs 0–4095 separated by commas")
-        }
-        return .bridge(bridge, vlan: .trunk(tags.compactMap { $0 }))
-      }
-      return .bridge(bridge, vlan: nil)
+      return .bridge(bridge, access: vlan, trunk: tags.compactMap { $0 })
     default:
       throw SwitchSession.refuse("give exactly one of --network or --bridge")
     }

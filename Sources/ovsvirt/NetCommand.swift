@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
-import Libvirt
 import OVSDB
+import OVSVirt
 import VSwitch
-import VirtXML
 
 /// Options of commands that talk to libvirt.
 struct LibvirtOptions: ParsableArguments {
@@ -11,22 +10,7 @@ struct LibvirtOptions: ParsableArguments {
   @Option(name: .long, help: "Directory of customised templates (NAME.mustache); built-in ones otherwise.")
   var templates: String?
 
-  func open() throws -> Connection {
-    do {
-      return try Connection(uri: connect)
-    } catch {
-      throw SwitchSession.fail("\(error)", code: 2)
-    }
-  }
-
-  func templateSet() throws -> Templates {
-    guard let templates else { return .embedded }
-    do {
-      return try Templates(directory: templates)
-    } catch {
-      throw SwitchSession.refuse("\(error)")
-    }
-  }
+  var access: LibvirtAccess { LibvirtAccess(uri: connect, templatesDirectory: templates) }
 }
 
 struct NetCommand: AsyncParsableCommand {
@@ -56,13 +40,6 @@ struct NetCommand: AsyncParsableCommand {
     @Flag(help: "Create the bridge in Open vSwitch first if it does not exist.") var createBridge = false
 
     func run() async throws {
-      guard vlan == nil || portgroup.isEmpty else {
-        throw SwitchSession.refuse(
-          "network '\(name)': --vlan and --portgroup exclude each other (a portgroup carries its own VLAN)")
-      }
-      if let vlan, !(0...4095).contains(vlan) {
-        throw SwitchSession.refuse("network '\(name)': VLAN \(vlan) is outside 0–4095")
-      }
       var groups = try portgroup.map { try Self.parsePortgroup($0, network: name) }
       if let defaultPortgroup {
         guard let index = groups.firstIndex(where: { $0.name == defaultPortgroup }) else {
@@ -71,12 +48,12 @@ struct NetCommand: AsyncParsableCommand {
         }
         groups[index].isDefault = true
       }
-      let definition = NetworkDefinition(name: name, bridge: bridge, vlan: vlan, portgroups: groups)
+      let definition = Networks.Definition(name: name, bridge: bridge, vlan: vlan, portgroups: groups)
       let xml: String
       do {
-        xml = try definition.xml(try libvirt.templateSet())
-      } catch let error as XMLError {
-        throw SwitchSession.refuse("network '\(name)': \(error)")
+        xml = try definition.xml(libvirt.access)
+      } catch {
+        throw SwitchSession.translate(error)
       }
       if options.dryRun {
         print(xml)
@@ -98,30 +75,27 @@ struct NetCommand: AsyncParsableCommand {
         created = true
       }
       do {
-        let connection = try Connection(uri: libvirt.connect)
-        let network = try connection.defineNetwork(xml: xml)
-        if autostart { try network.setAutostart(true) }
-        if start, try !network.isActive() { try network.start() }
+        try Networks.define(xml, start: start, autostart: autostart, libvirt.access)
       } catch {
         if created {
           throw SwitchSession.fail(
             "bridge '\(bridgeName)' was created in Open vSwitch, but libvirt failed: \(error). Fix that and run this command again (the bridge is kept: --create-bridge is then a no-op), or remove the bridge with `ovsvirt bridge del \(bridgeName)`",
             code: 3)
         }
-        throw SwitchSession.fail("\(error)", code: 2)
+        throw SwitchSession.translate(error)
       }
       FileHandle.standardError.write(
         Data("defined network \(name) on \(bridgeName)\(created ? " (bridge created)" : "")\n".utf8))
     }
 
-    static func parsePortgroup(_ spec: String, network: String) throws -> NetworkDefinition.Portgroup {
+    static func parsePortgroup(_ spec: String, network: String) throws -> Networks.Portgroup {
       let parts = spec.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
       let head = parts[0]
       guard let eq = head.firstIndex(of: "=") else {
         guard !head.isEmpty, parts.count == 1 else {
           throw SwitchSession.refuse("network '\(network)': portgroup '\(spec)' has no name")
         }
-        return .init(name: head, vlan: nil)
+        return Networks.Portgroup(name: head, vlans: [])
       }
       let name = String(head[..<eq])
       let tags = head[head.index(after: eq)...].split(separator: ",").map {
@@ -132,7 +106,8 @@ struct NetCommand: AsyncParsableCommand {
           "network '\(network)': portgroup '\(spec)': write NAME=VLAN or NAME=V1,V2 with VLANs 0–4095")
       }
       let ids = tags.compactMap { $0 }
-      var native: (tag: Int, mode: VLANTags.NativeMode)?
+      var native: Int?
+      var nativeTagged = false
       for option in parts.dropFirst() {
         let kv = option.split(separator: "=", maxSplits: 1).map(String.init)
         guard kv.count == 2, let tag = Int(kv[1]), (0...4095).contains(tag),
@@ -141,10 +116,10 @@ struct NetCommand: AsyncParsableCommand {
           throw SwitchSession.refuse(
             "network '\(network)': portgroup '\(spec)': '\(option)' is not native=N or native-tagged=N")
         }
-        native = (tag, kv[0] == "native" ? .untagged : .tagged)
+        native = tag
+        nativeTagged = kv[0] == "native-tagged"
       }
-      let vlan: VLANTags = ids.count == 1 && native == nil ? .access(ids[0]) : .trunk(ids, native: native)
-      return .init(name: name, vlan: vlan)
+      return Networks.Portgroup(name: name, vlans: ids, native: native, nativeTagged: nativeTagged)
     }
   }
 
@@ -155,22 +130,21 @@ struct NetCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-      let connection = try libvirt.open()
-      var rows: [JSON] = []
+      let networks: [Networks.Summary]
       do {
-        for network in try connection.networks() {
-          let active = try network.isActive()
-          let autostart = try network.autostart()
-          if json {
-            rows.append(["name": .string(network.name), "active": .bool(active), "autostart": .bool(autostart)])
-          } else {
-            print("\(network.name)\t\(active ? "active" : "inactive")\t\(autostart ? "autostart" : "")")
-          }
-        }
+        networks = try Networks.list(libvirt.access)
       } catch {
-        throw SwitchSession.fail("\(error)", code: 2)
+        throw SwitchSession.translate(error)
       }
-      if json { print(JSON.array(rows)) }
+      if json {
+        print(
+          JSON.array(
+            networks.map { ["name": .string($0.name), "active": .bool($0.active), "autostart": .bool($0.autostart)] }))
+      } else {
+        for network in networks {
+          print("\(network.name)\t\(network.active ? "active" : "inactive")\t\(network.autostart ? "autostart" : "")")
+        }
+      }
     }
   }
 
@@ -181,11 +155,10 @@ struct NetCommand: AsyncParsableCommand {
     @Flag(help: "The persistent definition rather than the running network.") var inactive = false
 
     func run() async throws {
-      let connection = try libvirt.open()
       do {
-        print(try connection.network(named: name).xml(inactive: inactive))
+        print(try Networks.xml(of: name, inactive: inactive, libvirt.access))
       } catch {
-        throw SwitchSession.fail("\(error)", code: error.isNoNetwork ? 1 : 2)
+        throw SwitchSession.translate(error)
       }
     }
   }
@@ -197,18 +170,13 @@ struct NetCommand: AsyncParsableCommand {
     @Flag(help: "Succeed if it does not exist.") var ifExists = false
 
     func run() async throws {
-      let connection = try libvirt.open()
+      let existed: Bool
       do {
-        let network = try connection.network(named: name)
-        if try network.isActive() { try network.stop() }
-        if try network.isPersistent() { try network.undefine() }
+        existed = try Networks.delete(name, libvirt.access)
       } catch {
-        if error.isNoNetwork {
-          if ifExists { return }
-          throw SwitchSession.refuse("network '\(name)' does not exist")
-        }
-        throw SwitchSession.fail("\(error)", code: 2)
+        throw SwitchSession.translate(error)
       }
+      if !existed && !ifExists { throw SwitchSession.refuse("network '\(name)' does not exist") }
     }
   }
 }

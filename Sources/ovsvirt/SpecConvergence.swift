@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Libvirt
 import OVSDB
 import OVSVirt
 import VSwitch
@@ -52,13 +51,13 @@ struct SpecConvergence {
     let prunable = specOptions.prune ? recorded : []
     if !spec.networks.isEmpty || !spec.attachments.isEmpty || !prunable.isEmpty {
       do {
-        let libvirtConverger = LibvirtConverger(connection: try libvirt.open(), templates: try libvirt.templateSet())
+        let libvirtConverger = try LibvirtConverger(libvirt.access)
         (steps, result.problems, kept) = try libvirtConverger.plan(spec, prune: prunable)
         result.libvirtPlanned = steps.map(\.change)
         converger = libvirtConverger
-      } catch let exit as ExitCode {
+      } catch let failure as CommandFailure {
         await client.close()
-        throw exit
+        throw SwitchSession.translate(failure)
       } catch {
         await client.close()
         throw SwitchSession.fail("libvirt: \(error); nothing changed", code: 2)

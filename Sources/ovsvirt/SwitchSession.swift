@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OVSDB
+import OVSVirt
 import VSwitch
 
 /// Connects, runs one planned change as one guarded transaction (or prints it with --dry-run),
@@ -97,11 +98,17 @@ struct SwitchSession {
     }
   }
 
-  func translate(_ error: any Error) -> any Error {
+  /// The one place an error becomes an exit status (printed once): a refused request 1, anything
+  /// unreachable, timed out or conflicting 2, half done 3.
+  func translate(_ error: any Error) -> any Error { Self.translate(error) }
+
+  static func translate(_ error: any Error) -> any Error {
     switch error {
+    case let exit as ExitCode: return exit
+    case let failure as CommandFailure: return fail(failure.message, code: failure.kind.rawValue)
+    case let refused as RefusedInput: return fail("\(refused)", code: 1)
     case let refused as VSwitch.ValidationError: return fail("\(refused)", code: 1)
     case let violation as SchemaViolation: return fail("\(violation)", code: 1)
-    case let exit as ExitCode: return exit
     default: return fail("\(error)", code: 2)
     }
   }

@@ -83,7 +83,9 @@ import TestSupport
     }
     // A new NIC onto a missing network is refused the same way.
     let added = try CLI.run(
-      ["attach", vm, "--mac", "52:54:00:a7:00:09", "--network", "ovsvirt-test-no-such-net-\(id)", "--connect", env.uri],
+      [
+        "attach", vm, "--mac", "52:54:00:a7:00:09", "--network", "ovsvirt-test-no-such-net-\(id)", "--connect", env.uri,
+      ],
       in: env.directory)
     #expect(added.status == 1, "\(added.stderr)")
     #expect(try env.virsh("dumpxml", "--inactive", "--security-info", vm) == before)

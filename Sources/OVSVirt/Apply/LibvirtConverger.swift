@@ -37,6 +37,11 @@ public struct LibvirtConverger {
     self.templates = templates
   }
 
+  /// Connected through `libvirt` with its templates.
+  public init(_ libvirt: LibvirtAccess) throws(CommandFailure) {
+    self.init(connection: try libvirt.open(), templates: try libvirt.templates())
+  }
+
   /// The steps that would bring libvirt to the spec, and problems that block some of them (e.g. a
   /// domain that is not defined on this host). `prune`: networks ovsvirt defined earlier that the
   /// spec dropped; one that a running VM still uses is kept and reported (`kept`).

@@ -1,0 +1,65 @@
+import Libvirt
+import OVSDB
+import VSwitch
+
+/// `ovsvirt reconcile` as one use case: libvirt's running VMs read on ovsvirt's own thread while the
+/// OVSDB connection is made and the switch indexed, then one `Reconciler` transaction. The same
+/// `Reconciler` serves `watch` and the same mapping `domain ports`.
+public final class ReconcileRun: Sendable {
+  public struct Result: Sendable {
+    public var outcome: Reconciler.Outcome
+    /// VM NIC ports considered.
+    public var ports: Int
+  }
+
+  /// libvirt's calls block: they run here, never on Swift's cooperative pool, whose threads (two on
+  /// a 2-core host) decode the OVSDB connection meanwhile.
+  private let libvirtThread = LibvirtExecutor(name: "ovsvirt-reconcile-libvirt")
+
+  public init() {}
+
+  /// `connect` makes the OVSDB client (with the command's timeouts).
+  public func run(
+    _ libvirt: LibvirtAccess, only domain: String?, dryRun: Bool,
+    connect: @escaping @Sendable () async throws -> ReplicaClient
+  ) async throws -> Result {
+    // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
+    // connection, one XML per domain) is most of a reconcile: both run at once, from the start of
+    // the library's load on, once the OVSDB connection's threads exist.
+    RPCConnection.startEventLoops()
+    let switchClient = Task {
+      let client = try await connect()
+      // Indexing the replica for planning is done here too, while libvirt is still working.
+      return (client, await client.replica.map { SwitchState($0.snapshot) })
+    }
+    let executor = libvirtThread
+    let desired: [DesiredPort]
+    do {
+      desired = try await executor.run {
+        let connection = try libvirt.open()
+        let ports = try DesiredPort.fromLibvirt(connection, only: domain)
+        // The connection is closed after the answer, off the critical path (the test driver
+        // frees every domain then: ~2 ms for 250); `finish()` waits for it.
+        executor.submit { withExtendedLifetime(connection) {} }
+        return ports
+      }
+    } catch {
+      // A libvirt failure is the one reported; the OVSDB connection, if made, ends with the process.
+      throw CommandFailure.classify(error, subject: domain.map { "domain '\($0)'" })
+    }
+    let (client, prepared) = try await switchClient.value
+    do {
+      let outcome = try await Reconciler.reconcile(desired, client: client, prepared: prepared, dryRun: dryRun)
+      await client.close()
+      return Result(outcome: outcome, ports: desired.count)
+    } catch {
+      await client.close()
+      throw error
+    }
+  }
+
+  /// Returns once libvirt's work (closing the connection) is done: before the process exits.
+  public func finish() async {
+    _ = try? await libvirtThread.run {}
+  }
+}
