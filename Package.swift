@@ -88,7 +88,7 @@ let package = Package(
     .testTarget(
       name: "LibvirtTests", dependencies: ["Libvirt", "VirtXML", "OVSDB", "TestSupport"], exclude: ["Corpus"]),
     .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
-    .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "TestSupport"]),
+    .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "VSwitch", "VirtXML", "TestSupport"]),
     .testTarget(name: "SpecTests", dependencies: ["OVSVirt", "VSwitch", "VirtXML", "OVSDB", "TestSupport"]),
   ]
 )

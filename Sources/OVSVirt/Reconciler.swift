@@ -13,30 +13,39 @@ public enum Reconciler {
     public var operations: Int
   }
 
+  /// The operations that make OVS hold every desired port, added to `txn` (a pure function of the
+  /// snapshot `state` was built from): what was changed, and what could not be (with the reason).
+  public static func plan(_ desired: [DesiredPort], state: SwitchState, in txn: inout TransactionBuilder) -> (
+    actions: [String], problems: [String]
+  ) {
+    let planner = SwitchPlanner()
+    var actions: [String] = []
+    var problems: [String] = []
+    for port in desired {
+      if let reason = port.parkedBecause {
+        problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")
+      }
+      problems += port.problems.map { "\(port.domain) \(port.tap): \($0)" }
+      do {
+        actions += try planner.ensurePort(port.plug, state: state, in: &txn)
+      } catch {
+        problems.append("\(port.domain) \(port.tap): \(error)")
+      }
+    }
+    actions += planner.sweepOrphanedQoS(state: state, in: &txn)
+    return (actions, problems)
+  }
+
   /// Plans every desired port on one guarded transaction (rerun on conflicts) and commits it.
   /// `prepared`: the switch view, built ahead from the client's replica (e.g. while libvirt was still
   /// being asked); used only while the replica is still at the snapshot it was built from.
   public static func reconcile(
     _ desired: [DesiredPort], client: ReplicaClient, prepared: SwitchState? = nil, dryRun: Bool = false
   ) async throws -> Outcome {
-    let planner = SwitchPlanner()
-    let (plan, results) = try await client.transaction {
+    let (planned, results) = try await client.transaction {
       txn -> (actions: [String], problems: [String], operations: Int) in
-      var actions: [String] = []
-      var problems: [String] = []
       let state = SwitchState(txn.snapshot, prepared: prepared)
-      for port in desired {
-        if let reason = port.parkedBecause {
-          problems.append("\(port.domain) \(port.tap): VLAN unknown (\(reason)); parked on VLAN 4095")
-        }
-        problems += port.problems.map { "\(port.domain) \(port.tap): \($0)" }
-        do {
-          actions += try planner.ensurePort(port.plug, state: state, in: &txn)
-        } catch {
-          problems.append("\(port.domain) \(port.tap): \(error)")
-        }
-      }
-      actions += planner.sweepOrphanedQoS(state: state, in: &txn)
+      let (actions, problems) = Self.plan(desired, state: state, in: &txn)
       let count = txn.operations.count
       if dryRun {
         // Nothing is committed: the plan is reported and the builder discarded.
@@ -48,6 +57,6 @@ public enum Reconciler {
       return (actions, problems, count)
     }
     _ = results
-    return Outcome(actions: plan.actions, problems: plan.problems, operations: plan.operations)
+    return Outcome(actions: planned.actions, problems: planned.problems, operations: planned.operations)
   }
 }
