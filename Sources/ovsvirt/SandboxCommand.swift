@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import OVSDB
 import OVSVirt
+import VSwitch
 
 struct SandboxCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -11,7 +13,14 @@ struct SandboxCommand: AsyncParsableCommand {
         export DB=$(ovsvirt sandbox)
       works in scripts. Running it twice reuses the daemons already started in DIR.
       Bridges in the sandbox need datapath_type=netdev (no kernel datapath is used).
-      """
+
+      Several hosts: --hosts h1,h2[,…] starts one simulated hypervisor per name (a network namespace with
+      its own ovsdb-server and ovs-vswitchd), joined by an underlay (a Linux bridge, --underlay-mtu) on
+      which host N has the tunnel address 172.31.0.N. It prints each host's --db and underlay address;
+      `ovsvirt sandbox endpoint NAME --host h1 …` adds a VM stand-in plugged as libvirt plugs a NIC;
+      `ovsvirt sandbox --dir DIR --stop` removes every daemon and namespace it made.
+      """,
+    subcommands: [EndpointCommand.self]
   )
 
   @Option(name: .long, help: "Directory holding the sandbox's database, sockets, pidfiles and logs.")
@@ -33,7 +42,30 @@ struct SandboxCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Print the result as JSON.")
   var json = false
 
+  @Option(name: .long, help: "Simulate these hosts (comma separated), each with its own OVS, on one underlay.")
+  var hosts: String?
+
+  @Option(name: .long, help: "MTU of the hosts' underlay (with --hosts).")
+  var underlayMTU = 1500
+
   func run() async throws {
+    let lab = HostLab(directory: dir)
+    if let hosts {
+      guard !stop, netns == nil, !noVswitchd else {
+        throw SwitchSession.refuse("--hosts starts a multi-host sandbox: --netns and --no-vswitchd do not apply")
+      }
+      try await startLab(lab, hosts: hosts.split(separator: ",").map(String.init))
+      return
+    }
+    if stop, FileManager.default.fileExists(atPath: lab.directory + "/lab.json") || !lab.namespaces().isEmpty {
+      let gone = lab.stop()
+      if json {
+        print(JSON.object(["stopped": .array(gone.map(JSON.string))]))
+      } else {
+        for item in gone { printErr("stopped \(item)") }
+      }
+      return
+    }
     let sandbox = Sandbox(directory: dir, networkNamespace: netns)
     if stop {
       let stopped = sandbox.stop()
@@ -71,6 +103,39 @@ struct SandboxCommand: AsyncParsableCommand {
     print(sandbox.remote)
   }
 
+  func startLab(_ lab: HostLab, hosts names: [String]) async throws {
+    let hosts: [HostLab.Host]
+    do {
+      hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU)
+    } catch let error as SandboxError {
+      if case .invalid(let reason) = error { throw SwitchSession.refuse(reason) }
+      lab.stop()
+      throw SwitchSession.fail("\(error)", code: 2)
+    } catch {
+      lab.stop()
+      throw SwitchSession.fail("\(error)", code: 2)
+    }
+    if json {
+      print(
+        JSON.object([
+          "dir": .string(lab.directory), "underlay_mtu": .int(Int64(underlayMTU)),
+          "hosts": .array(
+            hosts.map {
+              .object([
+                "name": .string($0.name), "db": .string($0.db), "underlay_ip": .string($0.underlayIP),
+                "netns": .string($0.namespace),
+              ])
+            }),
+        ]))
+      return
+    }
+    for host in hosts {
+      print("\(host.name)\t--db \(host.db)\tunderlay \(host.underlayIP)\tnetns \(host.namespace)")
+    }
+    printErr("underlay MTU \(underlayMTU); bridges need datapath_type=netdev")
+    printErr("stop: ovsvirt sandbox --stop\(dir == Sandbox.defaultDirectory ? "" : " --dir \(dir)")")
+  }
+
   static func describe(_ state: Sandbox.DaemonState) -> String {
     switch state {
     case .started(let pid): return "started (pid \(pid))"
@@ -88,4 +153,67 @@ struct SandboxCommand: AsyncParsableCommand {
 
 func printErr(_ message: String) {
   FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// `ovsvirt sandbox endpoint`: a VM stand-in on one host of a multi-host sandbox.
+struct EndpointCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "endpoint",
+    abstract: "Add a VM stand-in to a host of a multi-host sandbox, plugged as libvirt plugs a NIC.",
+    discussion: """
+      A network namespace whose eth0 (MAC, address, MTU as given) is a veth; its other end, named NAME, is
+      an OVS port on BRIDGE with the VLAN given and the external_ids libvirt sets (iface-id, attached-mac,
+      vm-id, iface-status). Try the network from it with `ip netns exec NETNS ping …`.
+        ovsvirt sandbox endpoint web1 --host h1 --bridge brlv140 --ip 10.140.0.11/24
+        ovsvirt sandbox endpoint web2 --host h2 --bridge ovsbr0 --access 120 --ip 10.120.0.12/24
+      """)
+
+  @Argument(help: "Endpoint name (the OVS port's name, at most 15 characters).") var name: String
+  /// `--dir` (the sandbox's directory) is the parent's option, given before or after `endpoint`.
+  @ParentCommand var sandbox: SandboxCommand
+  @Option(name: .long, help: "The sandbox host to add it to.") var host: String
+  @Option(name: .long, help: "The OVS bridge (a fake VLAN bridge works too).") var bridge: String
+  @Option(name: .long, help: "Access VLAN.") var access: Int?
+  @Option(name: .long, help: "Trunked VLANs, comma separated.") var trunk: String?
+  @Option(name: .long, help: "Address with prefix length, e.g. 10.140.0.11/24.") var ip: String
+  @Option(name: .long, help: "MAC address (default: derived from the name).") var mac: String?
+  @Option(name: .long, help: "The endpoint's MTU.") var mtu: Int?
+  @Flag(name: .long, help: "Print the result as JSON.") var json = false
+
+  func run() async throws {
+    let vlan: VLANSettings
+    do {
+      let trunks =
+        try trunk.map { text in
+          try text.split(separator: ",").map { part throws(VSwitch.ValidationError) in
+            try VLANID(Int(part.trimmingCharacters(in: .whitespaces)) ?? -1)
+          }
+        } ?? []
+      vlan = VLANSettings(tag: try access.map { v throws(VSwitch.ValidationError) in try VLANID(v) }, trunks: trunks)
+    } catch {
+      throw SwitchSession.refuse("\(error)")
+    }
+    let endpoint: HostLab.Endpoint
+    do {
+      endpoint = try await HostLab(directory: sandbox.dir).addEndpoint(
+        name, host: host, bridge: bridge, vlan: vlan, address: ip, mac: mac, mtu: mtu)
+    } catch let error as SandboxError {
+      switch error {
+      case .invalid, .notRunning: throw SwitchSession.refuse("\(error)")
+      default: throw SwitchSession.fail("\(error)", code: 2)
+      }
+    } catch {
+      throw SwitchSession.translate(error)
+    }
+    if json {
+      print(
+        JSON.object([
+          "name": .string(endpoint.name), "host": .string(endpoint.host), "netns": .string(endpoint.namespace),
+          "mac": .string(endpoint.mac), "iface_id": .string(endpoint.interfaceID), "vm_id": .string(endpoint.vmID),
+        ]))
+    } else {
+      print(endpoint.namespace)
+      printErr("endpoint \(name) on \(host) (\(bridge)): ip netns exec \(endpoint.namespace) ping …")
+    }
+  }
 }

@@ -8,6 +8,10 @@ public enum SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
   case cannotCreateDirectory(path: String, reason: String)
   case initializationFailed(String)
   case switchConflict(pid: pid_t)
+  /// A request the lab refuses (a bad host name, an unknown host, an MTU out of range).
+  case invalid(String)
+  /// No lab has been started in this directory.
+  case notRunning(String)
 
   public var description: String {
     switch self {
@@ -23,6 +27,11 @@ public enum SandboxError: Error, Sendable, Equatable, CustomStringConvertible {
     case .switchConflict(let pid):
       return "another ovs-vswitchd (pid \(pid)) already runs in this network namespace, and two cannot share "
         + "the netdev datapath: stop it, or give the sandbox its own namespace with --netns NAME"
+    case .invalid(let reason):
+      return reason
+    case .notRunning(let directory):
+      return
+        "no multi-host sandbox runs in \(directory): start one with `ovsvirt sandbox --hosts h1,h2 --dir \(directory)`"
     case .initializationFailed(let reason):
       return "could not initialise the sandbox database: \(reason)"
     }
