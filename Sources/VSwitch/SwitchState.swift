@@ -12,6 +12,8 @@ public struct BridgeView: Sendable, Equatable {
   public var datapathType: String
   public var rstpEnabled: Bool
   public var externalIDs: [String: String]
+  /// Bridge.other_config (RSTP priority and timers, hwaddr, …); empty for a fake bridge.
+  public var otherConfig: [String: String] = [:]
   public var isFake: Bool { parent != nil }
 }
 
@@ -135,7 +137,8 @@ public struct SwitchState: Sendable {
       bridges[name] = BridgeView(
         name: name, uuid: bridgeUUID, parent: nil, vlan: nil,
         datapathType: row["datapath_type"]?.scalar?.stringValue ?? "",
-        rstpEnabled: row["rstp_enable"]?.scalar == .boolean(true), externalIDs: row["external_ids"]?.stringMap ?? [:])
+        rstpEnabled: row["rstp_enable"]?.scalar == .boolean(true), externalIDs: row["external_ids"]?.stringMap ?? [:],
+        otherConfig: row["other_config"]?.stringMap ?? [:])
       for portUUID in row["ports"]?.keys.compactMap(\.uuidValue) ?? [] {
         guard let port = portRows[portUUID], port["fake_bridge"]?.scalar == .boolean(true),
           let tag = port["tag"]?.scalar?.integerValue, let portName = port["name"]?.scalar?.stringValue

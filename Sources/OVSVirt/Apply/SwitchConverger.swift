@@ -140,6 +140,12 @@ private struct Run {
         row["rstp_enable"] = .scalar(.boolean(rstp))
         details.append(rstp ? "enable RSTP" : "disable RSTP")
       }
+      if let priority = bridge.rstpPriority, existing.otherConfig["rstp-priority"] != "\(priority)" {
+        var config = existing.otherConfig
+        config["rstp-priority"] = "\(priority)"
+        row["other_config"] = .map(config)
+        details.append("RSTP priority \(priority)")
+      }
       if !row.isEmpty {
         _ = txn.row("Bridge", existing.uuid, columns: Array(row.keys).sorted())
         txn.add(.update(table: "Bridge", where: [.uuid(existing.uuid)], row: row))
@@ -166,6 +172,10 @@ private struct Run {
     if bridge.rstp == true {
       row["rstp_enable"] = .scalar(.boolean(true))
       details.append("RSTP")
+    }
+    if let priority = bridge.rstpPriority {
+      row["other_config"] = .map(["rstp-priority": "\(priority)"])
+      details.append("priority \(priority)")
     }
     let uuidName = "br_\(name.identifierSafe)"
     txn.add(.insert(table: "Bridge", row: row, uuidName: uuidName))
@@ -336,12 +346,35 @@ private struct Run {
 
   // MARK: removal
 
+  /// Open vSwitch 3.1 (Debian 12's) leaves a bridge's RSTP stuck when its root port's tunnel is
+  /// deleted: "unknown root port", no alternate takes over, the host stays cut off. Changing any
+  /// bridge timer re-runs role selection, so a bridge that loses a mesh tunnel has its
+  /// rstp-max-age moved between 20 (the default) and 21 s in the same transaction.
+  mutating func nudgeRSTP(_ bridgeName: String, _ txn: inout TransactionBuilder) {
+    guard let bridge = state.bridges[bridgeName], !bridge.isFake else { return }
+    let wanted = spec.bridges.first { $0.name.rawValue == bridgeName }
+    guard wanted?.rstp ?? bridge.rstpEnabled else { return }
+    var config = bridge.otherConfig
+    if let priority = wanted?.rstpPriority { config["rstp-priority"] = "\(priority)" }
+    config["rstp-max-age"] = config["rstp-max-age"] == "21" ? "20" : "21"
+    _ = txn.row("Bridge", bridge.uuid, columns: ["other_config"])
+    txn.add(.update(table: "Bridge", where: [.uuid(bridge.uuid)], row: ["other_config": .map(config)]))
+    changes.append(
+      PlannedChange(
+        .change, "bridge \(bridgeName)",
+        "RSTP max-age \(config["rstp-max-age"] ?? "") s: re-elects the root port a departed tunnel held (Open vSwitch 3.1)"
+      ))
+  }
+
   /// Mesh tunnels (marked with the peer) that the spec no longer derives: their host left.
   mutating func removeDeparted(_ txn: inout TransactionBuilder) {
     let declared = spec.declaredNames
+    var shrunk: Set<String> = []
+    defer { for bridge in shrunk.sorted() { nudgeRSTP(bridge, &txn) } }
     for port in state.ports.values.sorted(by: { $0.name < $1.name }) {
       guard let peer = port.externalIDs[SwitchConverger.peerKey], !declared.contains(port.name) else { continue }
       remove(port, &txn)
+      shrunk.insert(port.bridge)
       changes.append(PlannedChange(.remove, "tunnel \(port.name)", "host \(peer) is no longer in the cluster"))
     }
   }

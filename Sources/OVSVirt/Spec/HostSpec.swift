@@ -10,6 +10,9 @@ public struct HostSpec: Sendable {
     public var datapathType: String?
     /// nil leaves rstp_enable as it is.
     public var rstp: Bool?
+    /// other_config:rstp-priority, so the spanning tree's roles are the same on every run (nil:
+    /// left as it is).
+    public var rstpPriority: Int? = nil
     public var location: SpecLocation
   }
 

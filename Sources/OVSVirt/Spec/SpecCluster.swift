@@ -94,8 +94,13 @@ extension SpecBuilder {
           fix: "remove `rstp: false`, or use `topology: star` in cluster:")
       } else {
         spec.bridges[bridgeIndex].rstp = true
+        // Roles pinned by the hosts' order: the first listed is the root, and so on. Without it
+        // the root is whichever bridge MAC is lowest, and which tunnel blocks varies by run.
+        let position = hosts.firstIndex { $0.name == me } ?? 0
+        let priority = min(61_440, 4096 * (position + 1))
+        spec.bridges[bridgeIndex].rstpPriority = priority
         spec.notes.append(
-          "RSTP enabled on \(bridgeName): the \(kind.rawValue) full mesh joins \(hosts.count) hosts, which loops broadcasts on a MAC-learning bridge without a spanning tree"
+          "RSTP enabled on \(bridgeName): the \(kind.rawValue) full mesh joins \(hosts.count) hosts, which loops broadcasts on a MAC-learning bridge without a spanning tree; priority \(priority) (\(position == 0 ? "the root" : "host \(position + 1) of the list"))"
         )
       }
     } else if topology == "star", let hub {
