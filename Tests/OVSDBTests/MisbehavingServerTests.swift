@@ -50,6 +50,14 @@ import TestSupport
     try await expectViolation(.raw(Array("[1,2,3]".utf8)), containing: "expected a JSON object")
   }
 
+  @Test func numberBeyondADoubleResetsTheConnection() async throws {
+    // As ovsdb-server's own parser: out of range, not infinity.
+    try await expectViolation(
+      .raw(Array(#"{"id":1,"result":[1e400],"error":null}"#.utf8)), containing: "outside the range of a double")
+    try await expectViolation(
+      .raw(Array(#"{"id":1,"result":{"x":-1e9999999999},"error":null}"#.utf8)), containing: "exponent outside")
+  }
+
   @Test func notJSONRPCResetsTheConnection() async throws {
     try await expectViolation(.raw(Array(#"{"hello":"world"}"#.utf8)), containing: "neither a request nor a response")
   }
