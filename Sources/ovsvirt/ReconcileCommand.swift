@@ -50,7 +50,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     do {
       (client, prepared) = try await switchClient.value
     } catch {
-      throw session.fail("\(error)", code: 2)
+      throw session.fail(session.describe(error), code: 2)
     }
     let outcome: Reconciler.Outcome
     do {

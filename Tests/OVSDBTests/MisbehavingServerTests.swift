@@ -142,6 +142,32 @@ import TestSupport
     }
   }
 
+  /// Every request of `start` (the schema too) waits at most the call timeout, and none past the
+  /// deadline. Judged by the error (what was waited for, and how long it was allowed), not by the
+  /// clock: this test's task may resume late when other suites keep the shared threads busy.
+  @Test(arguments: [(Duration.milliseconds(300), nil), (.seconds(30), Duration.milliseconds(300))])
+  func replicaStartEndsWithinItsTimeouts(callTimeout: Duration, deadlineIn: Duration?) async throws {
+    try await withServer({ _, _ in .silence }) { server in
+      var options = ReplicaClient.Options()
+      options.probeInterval = nil
+      options.callTimeout = callTimeout
+      options.deadline = deadlineIn.map { ContinuousClock.now + $0 }
+      let client = ReplicaClient(remote: "unix:" + server.path, tables: ["Bridge": ["name"]], options: options)
+      do {
+        try await client.start()
+        Issue.record("a silent server was replicated")
+      } catch let error as OVSDBError {
+        switch error {
+        case .timedOut(method: "get_schema", let seconds): #expect(seconds <= 0.3, "\(error)")
+        // The deadline ran out before get_schema was sent: also bounded, never waited for.
+        case .deadlinePassed(method: "get_schema"): #expect(deadlineIn != nil, "\(error)")
+        default: Issue.record("\(error)")
+        }
+      }
+      await client.close()
+    }
+  }
+
   @Test func silentServerIsDetectedByTheInactivityProbe() async throws {
     // A server that answers the monitor and then goes silent (e.g. wedged): echo probes get no
     // answer, so the client drops the connection and reconnects (syncCount grows).
