@@ -4,6 +4,10 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     case unexpectedEnd
     case unexpectedByte(UInt8)
     case invalidNumber
+    /// Beyond the range of a double (`1e400`): refused as Open vSwitch refuses it, never infinity.
+    case numberOutOfRange
+    /// An exponent beyond 32 bits (`1e9999999999`), which Open vSwitch refuses whatever the value.
+    case exponentOutOfRange
     case invalidEscape
     case invalidUnicodeEscape
     case loneSurrogate
@@ -22,6 +26,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     case .unexpectedEnd: what = "unexpected end of input"
     case .unexpectedByte(let b): what = "unexpected byte 0x\(String(b, radix: 16))"
     case .invalidNumber: what = "invalid number"
+    case .numberOutOfRange: what = "number outside the range of a double"
+    case .exponentOutOfRange: what = "number with an exponent outside the 32-bit range"
     case .invalidEscape: what = "invalid escape sequence in string"
     case .invalidUnicodeEscape: what = "invalid \\u escape in string"
     case .loneSurrogate: what = "unpaired UTF-16 surrogate in \\u escape"
@@ -34,7 +40,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
   }
 }
 
-/// A strict RFC 8259 parser working directly on UTF-8 bytes.
+/// A strict RFC 8259 parser working directly on UTF-8 bytes. Numbers follow Open vSwitch's own
+/// parser (see `JSONNumber`): what OVS refuses, such as `1e400`, is refused here too.
 public struct JSONParser {
   /// OVSDB values nest a handful of levels; the limit only protects the stack from hostile input.
   public static let defaultMaxDepth = 128
@@ -214,10 +221,17 @@ public struct JSONParser {
         while position < buffer.count, isDigit(buffer[position]) { position += 1 }
       }
       let digits = UnsafeRawBufferPointer(rebasing: buffer[start..<position])
+      // The common case, a plain integer, needs no more than this.
       if isInteger, let value = Self.int64(digits) { return .int(value) }
-      // Integers beyond 64 bits degrade to reals, as in OVS's own parser.
-      guard let value = Double(String(decoding: digits, as: UTF8.self)) else { throw fail(.invalidNumber) }
-      return .double(value)
+      do {
+        return try JSONNumber.value(of: digits)
+      } catch {
+        position = start
+        switch error {
+        case .outOfRange: throw fail(.numberOutOfRange)
+        case .exponentOutOfRange: throw fail(.exponentOutOfRange)
+        }
+      }
     }
 
     static func int64(_ digits: UnsafeRawBufferPointer) -> Int64? {

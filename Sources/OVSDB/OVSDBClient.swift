@@ -21,8 +21,8 @@ public final class OVSDBClient: Sendable {
   }
 
   /// `get_schema` (RFC 7047 §4.1.2), as the server sent it.
-  public func schemaJSON(of database: String) async throws -> JSON {
-    try await rpc.call("get_schema", [.string(database)])
+  public func schemaJSON(of database: String, timeout: Duration? = .seconds(60)) async throws -> JSON {
+    try await rpc.call("get_schema", [.string(database)], timeout: timeout)
   }
 
   /// `transact` (RFC 7047 §4.1.3) of typed operations as one atomic transaction. Throws
@@ -83,8 +83,8 @@ public final class OVSDBClient: Sendable {
   }
 
   /// The parsed schema of `database`.
-  public func schema(of database: String) async throws -> DatabaseSchema {
-    try DatabaseSchema(json: try await schemaJSON(of: database))
+  public func schema(of database: String, timeout: Duration? = .seconds(60)) async throws -> DatabaseSchema {
+    try DatabaseSchema(json: try await schemaJSON(of: database, timeout: timeout))
   }
 
   public func close() async {

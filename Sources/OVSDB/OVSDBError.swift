@@ -11,6 +11,8 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
   case rpcError(method: String, error: JSON)
   /// No answer within the call's timeout.
   case timedOut(method: String, seconds: Double)
+  /// The client's deadline (`ReplicaClient.Options.deadline`) passed before this step could start.
+  case deadlinePassed(method: String)
   /// The connection closed (by either side) before the answer arrived.
   case connectionClosed(method: String?)
   /// The connection dropped after a non-idempotent transaction was sent and before its reply:
@@ -31,6 +33,8 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
       return "OVSDB \(method) failed: \(error)"
     case .timedOut(let method, let seconds):
       return "OVSDB \(method) got no answer within \(seconds)s"
+    case .deadlinePassed(let method):
+      return "OVSDB \(method) not started: the time allowed had run out"
     case .outcomeUnknown(let method):
       return "OVSDB connection lost before the reply to \(method): it may or may not have been applied; check and retry"
     case .tooManyConflicts(let n):

@@ -118,8 +118,16 @@ public final class RPCConnection: Sendable {
 }
 
 extension TimeAmount {
+  /// Saturates rather than traps: a timeout of centuries (more than Int64 nanoseconds) is as good as
+  /// none, and a caller's odd value must not crash the process.
   init(_ duration: Duration) {
     let (seconds, attoseconds) = duration.components
-    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (total, carry) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+    guard !overflow && !carry else {
+      self = .nanoseconds(seconds < 0 ? .min : .max)
+      return
+    }
+    self = .nanoseconds(total)
   }
 }

@@ -15,6 +15,10 @@ public actor ReplicaClient {
     public var methods: [MonitorMethod] = MonitorMethod.allCases
     /// How many times a transaction is rerun after its guards found the data changed.
     public var maxConflictRetries = 50
+    /// An instant nothing this client waits past: connecting, each request (the schema and the
+    /// monitor included), a transaction waiting for a reconnect. For a one-shot command that
+    /// promises to end by then (ovsvirt's --timeout); nil bounds each step by its own timeout only.
+    public var deadline: ContinuousClock.Instant?
 
     public init() {}
   }
@@ -82,13 +86,15 @@ public actor ReplicaClient {
     try replicaStorage?.schema.check(operations)
     let current = try await connectedClient()
     do {
-      return try await current.transact(options.database, operations, timeout: options.callTimeout)
+      return try await current.transact(
+        options.database, operations, timeout: try bounded(options.callTimeout, for: "transact"))
     } catch OVSDBError.connectionClosed(let method) {
       guard operations.allSatisfy(\.isIdempotent) else {
         throw OVSDBError.outcomeUnknown(method ?? "transact")
       }
       let again = try await connectedClient()
-      return try await again.transact(options.database, operations, timeout: options.callTimeout)
+      return try await again.transact(
+        options.database, operations, timeout: try bounded(options.callTimeout, for: "transact"))
     }
   }
 
@@ -119,14 +125,14 @@ public actor ReplicaClient {
 
   /// Waits (bounded) until the replica has applied an update after `generation`.
   public func waitForReplica(newerThan generation: Int, timeout: Duration = .seconds(2)) async {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = min(ContinuousClock.now + timeout, options.deadline ?? .now + timeout)
     while (replicaStorage?.snapshot.generation ?? 0) <= generation, ContinuousClock.now < deadline {
       try? await Task.sleep(for: .milliseconds(5))
     }
   }
 
   private func connectedClient() async throws -> OVSDBClient {
-    let deadline = ContinuousClock.now + options.callTimeout
+    let deadline = min(ContinuousClock.now + options.callTimeout, options.deadline ?? .now + options.callTimeout)
     while true {
       if let client, client.rpc.isActive { return client }
       if closed { throw OVSDBError.connectionClosed(method: nil) }
@@ -140,13 +146,15 @@ public actor ReplicaClient {
   // MARK: - Connection lifecycle
 
   private func connectAndSync() async throws -> OVSDBClient {
-    let fresh = try await OVSDBClient.connect(remote, timeout: options.connectTimeout)
+    let fresh = try await OVSDBClient.connect(
+      remote, timeout: try bounded(options.connectTimeout, for: "connect to \(remote)"))
     do {
       let replica: Replica
       if let existing = replicaStorage {
         replica = existing
       } else {
-        let schema = try await fresh.schema(of: options.database)
+        let schema = try await fresh.schema(
+          of: options.database, timeout: try bounded(options.callTimeout, for: "get_schema"))
         for table in tables.keys where schema[table] == nil {
           throw OVSDBError.protocolViolation("table \(table) is not in the \(options.database) schema")
         }
@@ -182,7 +190,8 @@ public actor ReplicaClient {
           let last = JSON.string(replica.lastTransactionID ?? "00000000-0000-0000-0000-000000000000")
           writer.write(.array([db, monitorID, requests, last]))
           let reply = try await connection.rpc.callRaw(
-            method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+            method.rawValue, encodedParams: writer.bytes,
+            timeout: try bounded(options.callTimeout, for: method.rawValue))
           let (head, updates) = try TableUpdates.decodeTrailing(
             reply, leading: 2, version2: true, schema: replica.schema)
           guard case .bool(let found) = head[0] else {
@@ -193,7 +202,8 @@ public actor ReplicaClient {
         case .monitorCond, .monitor:
           writer.write(.array([db, monitorID, requests]))
           let reply = try await connection.rpc.callRaw(
-            method.rawValue, encodedParams: writer.bytes, timeout: options.callTimeout)
+            method.rawValue, encodedParams: writer.bytes,
+            timeout: try bounded(options.callTimeout, for: method.rawValue))
           replica.apply(
             try TableUpdates(raw: reply, version2: method == .monitorCond, schema: replica.schema), resync: true)
           lastSyncResumed = false
@@ -276,6 +286,15 @@ public actor ReplicaClient {
     default:
       break
     }
+  }
+
+  /// `timeout`, cut to what is left before `options.deadline`; once it has passed, `method` is not
+  /// even started.
+  nonisolated func bounded(_ timeout: Duration, for method: String) throws(OVSDBError) -> Duration {
+    guard let deadline = options.deadline else { return timeout }
+    let left = ContinuousClock.now.duration(to: deadline)
+    guard left > .zero else { throw .deadlinePassed(method: method) }
+    return min(timeout, left)
   }
 
   static func seconds(_ duration: Duration) -> Double {

@@ -7,7 +7,7 @@ struct PlanCommand: AsyncParsableCommand {
     discussion: """
       Reads the spec and this host's OVS database and libvirt, and lists every change: + add,
       ~ change, - remove. --json for scripts. Exit 1 when the spec has problems (each with
-      file:line and the fix).
+      file:line and the fix). --prune / --prune-all list exactly what they would remove.
       """)
   @OptionGroup var spec: SpecOptions
   @OptionGroup var options: SwitchOptions
@@ -25,13 +25,19 @@ struct ApplyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "apply", abstract: "Make this host match SPEC: OVS in one transaction, then libvirt.",
     discussion: """
-      OVS bridges, fake bridges, ports, bonds and tunnels (the cluster mesh included) are created or
-      corrected in one guarded OVSDB transaction; then libvirt networks are defined, started and
-      autostarted, and VM NICs attached. A second apply makes zero writes. Objects ovsvirt did not
-      create are adopted, never removed; --prune removes ovsvirt-owned objects the spec no longer
-      names (never VM ports). Exit 1: the spec has problems, nothing changed. Exit 3: OVS is applied
-      but a libvirt step failed or a domain is missing; the message lists what is done and what is
-      not, and running apply again completes it.
+      OVS bridges, fake bridges, ports, bonds and tunnels (the cluster mesh included) are created or \
+      corrected in one guarded OVSDB transaction; then libvirt networks are defined, started and \
+      autostarted, and VM NICs attached. A second apply makes zero writes. Objects ovsvirt did not \
+      create are adopted, never removed.
+
+      --prune removes ovsvirt-owned objects the spec no longer names: never a VM port, and never a \
+      bridge or fake bridge that holds a VM port or a port ovsvirt did not create (reported, exit 1). \
+      A spec that names no bridges (an empty file, only comments) is refused with --prune: removing \
+      every ovsvirt bridge takes `bridges: []` in the file and --prune-all.
+
+      Exit 1: the spec has problems, nothing changed. Exit 3: OVS is applied but a libvirt step failed \
+      or a domain is missing; the message lists what is done and what is not, and running apply again \
+      completes it.
       """)
   @OptionGroup var spec: SpecOptions
   @OptionGroup var options: SwitchOptions

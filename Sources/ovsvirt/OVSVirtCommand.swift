@@ -28,6 +28,7 @@ enum OVSVirtVersion {
 @main
 enum Main {
   static func main() async {
+    _ = CommandClock.started
     do {
       var command = try OVSVirtCommand.parseAsRoot()
       if var asyncCommand = command as? any AsyncParsableCommand {

@@ -8,7 +8,18 @@ import VSwitch
 struct SpecOptions: ParsableArguments {
   @Argument(help: "The spec file (YAML).") var spec: String
   @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
-  @Flag(help: "Also remove ovsvirt-owned bridges, fake bridges and ports the spec no longer names.") var prune = false
+  @Flag(
+    help: """
+      Also remove ovsvirt-owned bridges, fake bridges, ports and libvirt networks the spec no longer names; \
+      refused for a spec that names no bridges.
+      """)
+  var prune = false
+  @Flag(
+    help: """
+      Remove every ovsvirt-owned bridge, fake bridge, port and libvirt network: only with a spec that says \
+      `bridges: []`.
+      """)
+  var pruneAll = false
 }
 
 /// What plan and apply share: load the spec, plan libvirt (read-only), then plan or commit the OVS
@@ -27,9 +38,11 @@ struct SpecConvergence {
     var problems: [String] = []
   }
 
-  func load() throws -> HostSpec {
-    do {
-      return try SpecLoader.load(path: specOptions.spec, host: specOptions.host)
+  /// The spec and how far --prune / --prune-all may reach in it; problems with either exit 1.
+  func load() throws -> (HostSpec, PruneScope) {
+    do throws(SpecError) {
+      let spec = try SpecLoader.load(path: specOptions.spec, host: specOptions.host)
+      return (spec, try PruneScope(prune: specOptions.prune, pruneAll: specOptions.pruneAll, spec: spec))
     } catch {
       for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
       let count = error.problems.count
@@ -39,8 +52,8 @@ struct SpecConvergence {
   }
 
   func run(commit: Bool) async throws -> Result {
-    var result = Result(spec: try load())
-    let spec = result.spec
+    let (spec, prune) = try load()
+    var result = Result(spec: spec)
     var steps: [LibvirtConverger.Step] = []
     var converger: LibvirtConverger?
     let session = SwitchSession(options: options)
@@ -48,7 +61,7 @@ struct SpecConvergence {
     // Networks earlier applies defined: the ones --prune may remove.
     let recorded = await client.replica.map { SwitchConverger.recordedNetworks(in: $0.snapshot) } ?? []
     var kept: Set<String> = []
-    let prunable = specOptions.prune ? recorded : []
+    let prunable = prune.isOn ? recorded : []
     if !spec.networks.isEmpty || !spec.attachments.isEmpty || !prunable.isEmpty {
       do {
         let libvirtConverger = try LibvirtConverger(libvirt.access)
@@ -63,7 +76,7 @@ struct SpecConvergence {
         throw SwitchSession.fail("libvirt: \(error); nothing changed", code: 2)
       }
     }
-    let switchConverger = SwitchConverger(prune: specOptions.prune, keptNetworks: kept)
+    let switchConverger = SwitchConverger(prune: prune, keptNetworks: kept)
     let wait = commit && !options.noWait
     let comment = "ovsvirt apply \(specOptions.spec)"
     do {

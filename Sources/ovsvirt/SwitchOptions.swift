@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OVSDB
 
 /// Options every OVS command takes.
@@ -15,8 +16,17 @@ struct SwitchOptions: ParsableArguments {
   @Flag(name: .long, help: "Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait).")
   var noWait = false
 
-  @Option(name: .long, help: "Give up after this many seconds (connect, reply, reconnect, ovs-vswitchd).")
+  @Option(
+    name: .long,
+    help: """
+      Give up (exit 2) this many seconds after the command started: connecting, every request and waiting \
+      for ovs-vswitchd together; more than 0, at most 86400.
+      """)
   var timeout: Double = 10
+
+  /// The longest --timeout accepted: one day is far beyond any wait for OVSDB worth making, and
+  /// keeps every duration derived from it finite and small enough to schedule.
+  static let maxTimeout: Double = 86_400
 
   func validate() throws {
     do {
@@ -24,6 +34,21 @@ struct SwitchOptions: ParsableArguments {
     } catch {
       throw ValidationError("\(error)")
     }
-    guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    guard timeout.isFinite, timeout > 0, timeout <= Self.maxTimeout else {
+      throw ValidationError(
+        "--timeout \(Self.seconds(timeout)): give the seconds to wait, more than 0 and at most 86400 (one day)")
+    }
   }
+
+  /// When the OVSDB side of this command must be over, whatever it is waiting for.
+  var deadline: ContinuousClock.Instant { CommandClock.started + .seconds(timeout) }
+
+  /// Seconds as a person writes them: 5, 0.5, 1e+10, inf.
+  static func seconds(_ value: Double) -> String { String(format: "%g", value) }
+}
+
+/// When this process started its command: --timeout counts from here, so it bounds the command as
+/// a whole rather than each of its waits.
+enum CommandClock {
+  static let started = ContinuousClock.now
 }

@@ -13,7 +13,7 @@ struct SwitchSession {
     do {
       return try await startClient()
     } catch {
-      throw fail("\(error)", code: 2)
+      throw fail(describe(error), code: 2)
     }
   }
 
@@ -21,8 +21,9 @@ struct SwitchSession {
   /// whose own failure must be the one reported.
   func startClient() async throws -> ReplicaClient {
     var clientOptions = ReplicaClient.Options()
-    clientOptions.connectTimeout = .milliseconds(Int64(options.timeout * 1000))
-    clientOptions.callTimeout = .milliseconds(Int64(options.timeout * 1000))
+    clientOptions.connectTimeout = .seconds(options.timeout)
+    clientOptions.callTimeout = .seconds(options.timeout)
+    clientOptions.deadline = options.deadline
     clientOptions.probeInterval = nil
     let client = ReplicaClient(remote: options.db, tables: SwitchTables.monitored, options: clientOptions)
     do {
@@ -87,11 +88,11 @@ struct SwitchSession {
   /// Like ovs-vsctl: returns once ovs-vswitchd has applied configuration `sequence` (nil: no wait).
   func waitApplied(_ sequence: Int64?, client: ReplicaClient) async throws {
     guard let sequence, let replica = await client.replica else { return }
-    let deadline = ContinuousClock.now + .milliseconds(Int64(options.timeout * 1000))
+    let deadline = options.deadline
     while !ConfigSequence.applied(sequence, in: replica.snapshot) {
       guard ContinuousClock.now < deadline else {
         throw fail(
-          "the change is in the database, but ovs-vswitchd has not applied it within \(options.timeout)s: is it running? (--no-wait does not wait)",
+          "the change is in the database, but ovs-vswitchd has not applied it within --timeout \(SwitchOptions.seconds(options.timeout))s: is it running? (--no-wait does not wait)",
           code: 2)
       }
       try await Task.sleep(for: .milliseconds(5))
@@ -99,8 +100,13 @@ struct SwitchSession {
   }
 
   /// The one place an error becomes an exit status (printed once): a refused request 1, anything
-  /// unreachable, timed out or conflicting 2, half done 3.
-  func translate(_ error: any Error) -> any Error { Self.translate(error) }
+  /// unreachable, timed out or conflicting 2, half done 3. Running out of time names --timeout.
+  func translate(_ error: any Error) -> any Error {
+    switch error {
+    case OVSDBError.timedOut, OVSDBError.deadlinePassed: return fail(describe(error), code: 2)
+    default: return Self.translate(error)
+    }
+  }
 
   static func translate(_ error: any Error) -> any Error {
     switch error {
@@ -110,6 +116,18 @@ struct SwitchSession {
     case let refused as VSwitch.ValidationError: return fail("\(refused)", code: 1)
     case let violation as SchemaViolation: return fail("\(violation)", code: 1)
     default: return fail("\(error)", code: 2)
+    }
+  }
+
+  /// What to tell the user about a failure talking to OVSDB: running out of time names --timeout,
+  /// the knob they have, and what was still pending.
+  func describe(_ error: any Error) -> String {
+    switch error {
+    case OVSDBError.timedOut(let method, _), OVSDBError.deadlinePassed(let method):
+      return
+        "no answer from OVSDB at \(options.db) within --timeout \(SwitchOptions.seconds(options.timeout))s (\(method) pending): is ovsdb-server running and answering?"
+    default:
+      return "\(error)"
     }
   }
 

@@ -31,9 +31,18 @@ struct WatchCommand: AsyncParsableCommand {
   @Option(help: "Serve Prometheus metrics on HOST:PORT (port 0: any free one), or 'off'.")
   var metrics: String = "127.0.0.1:9477"
 
+  func validate() throws {
+    // A timer of infinity or NaN seconds cannot be scheduled (the conversion traps).
+    guard interval.isFinite, interval > 0, interval <= SwitchOptions.maxTimeout else {
+      throw ValidationError(
+        "--interval \(SwitchOptions.seconds(interval)): give the seconds between reconciles, more than 0 and at most 86400 (one day)"
+      )
+    }
+  }
+
   func run() async throws {
     var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
-    watchOptions.interval = .milliseconds(Int64(interval * 1000))
+    watchOptions.interval = .seconds(interval)
     watchOptions.domains = domain
     if let spec {
       do {

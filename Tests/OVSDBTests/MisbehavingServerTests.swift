@@ -50,6 +50,14 @@ import TestSupport
     try await expectViolation(.raw(Array("[1,2,3]".utf8)), containing: "expected a JSON object")
   }
 
+  @Test func numberBeyondADoubleResetsTheConnection() async throws {
+    // As ovsdb-server's own parser: out of range, not infinity.
+    try await expectViolation(
+      .raw(Array(#"{"id":1,"result":[1e400],"error":null}"#.utf8)), containing: "outside the range of a double")
+    try await expectViolation(
+      .raw(Array(#"{"id":1,"result":{"x":-1e9999999999},"error":null}"#.utf8)), containing: "exponent outside")
+  }
+
   @Test func notJSONRPCResetsTheConnection() async throws {
     try await expectViolation(.raw(Array(#"{"hello":"world"}"#.utf8)), containing: "neither a request nor a response")
   }
@@ -131,6 +139,32 @@ import TestSupport
       }
       #expect(rpc.isActive)
       await rpc.close()
+    }
+  }
+
+  /// Every request of `start` (the schema too) waits at most the call timeout, and none past the
+  /// deadline. Judged by the error (what was waited for, and how long it was allowed), not by the
+  /// clock: this test's task may resume late when other suites keep the shared threads busy.
+  @Test(arguments: [(Duration.milliseconds(300), nil), (.seconds(30), Duration.milliseconds(300))])
+  func replicaStartEndsWithinItsTimeouts(callTimeout: Duration, deadlineIn: Duration?) async throws {
+    try await withServer({ _, _ in .silence }) { server in
+      var options = ReplicaClient.Options()
+      options.probeInterval = nil
+      options.callTimeout = callTimeout
+      options.deadline = deadlineIn.map { ContinuousClock.now + $0 }
+      let client = ReplicaClient(remote: "unix:" + server.path, tables: ["Bridge": ["name"]], options: options)
+      do {
+        try await client.start()
+        Issue.record("a silent server was replicated")
+      } catch let error as OVSDBError {
+        switch error {
+        case .timedOut(method: "get_schema", let seconds): #expect(seconds <= 0.3, "\(error)")
+        // The deadline ran out before get_schema was sent: also bounded, never waited for.
+        case .deadlinePassed(method: "get_schema"): #expect(deadlineIn != nil, "\(error)")
+        default: Issue.record("\(error)")
+        }
+      }
+      await client.close()
     }
   }
 

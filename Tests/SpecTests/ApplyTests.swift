@@ -168,6 +168,120 @@ import TestSupport
     #expect(try h.dump() == before)
   }
 
+  /// Bridges br0 (ports p1, p2; fake bridge f30) and old0 (port q1), all made by apply.
+  static let owned = """
+    bridges:
+      - name: br0
+        ports: [{name: p1, access: 10}, {name: p2, access: 20}]
+      - {name: f30, parent: br0, vlan: 30}
+      - name: old0
+        ports: [{name: q1, access: 40}]
+    """
+
+  /// A spec that names no bridges never prunes: an empty or comment-only file, a file without
+  /// `bridges:`, and `bridges: []` without --prune-all are refused (exit 1, nothing changed), with
+  /// plan too, and the message says what to do.
+  @Test func specNamingNoBridgesNeverPrunes() async throws {
+    let h = try await host()
+    defer { h.db.stop() }
+    _ = try h.apply(try h.spec(Self.owned, "owned.yaml"))
+    let before = try h.dump()
+    let refusals: [(yaml: String, flag: String, says: [String])] = [
+      ("", "--prune", ["the file is empty", "--prune-all", "bridges: []"]),
+      ("# host.yaml\n\n# nothing yet\n", "--prune", ["the file is empty", "--prune-all", "bridges: []"]),
+      ("networks: []\n", "--prune", ["names no bridges", "--prune-all", "bridges: []"]),
+      ("bridges:\n", "--prune", ["names no bridges", "--prune-all"]),
+      ("bridges: []\n", "--prune", ["run again with --prune-all"]),
+      ("", "--prune-all", ["the file is empty", "bridges: []"]),
+      ("networks: []\n", "--prune-all", ["needs the spec to say `bridges: []`"]),
+      (Self.owned, "--prune-all", ["--prune-all is only for a spec that says `bridges: []`", "use --prune"]),
+    ]
+    for (index, refusal) in refusals.enumerated() {
+      let spec = try h.spec(refusal.yaml, "refused\(index).yaml")
+      for command in ["plan", "apply"] {
+        let run = try h.ovsvirt([command, spec, refusal.flag])
+        let what = "\(command) \(refusal.flag) of \(refusal.yaml.debugDescription)"
+        #expect(run.status == 1, "\(what): \(run.stdout)\(run.stderr)")
+        for text in refusal.says { #expect(run.stderr.contains(text), "\(what): \(run.stderr)") }
+        #expect(!run.stdout.contains("- bridge"), "\(what): \(run.stdout)")
+      }
+    }
+    #expect(try h.dump() == before)
+    #expect(try h.vsctl("list-br").split(separator: "\n") == ["br0", "f30", "old0"])
+    // Without a prune flag an empty file is harmless: nothing to do.
+    let quiet = try h.apply(try h.spec("", "empty.yaml"))
+    #expect(quiet["writes"] == 0)
+  }
+
+  /// `bridges: []` with --prune-all removes every ovsvirt-owned bridge, fake bridge and port; plan
+  /// lists exactly those (the ports that go with a bridge too); a bridge made by hand stays.
+  @Test func pruneAllWithAnEmptyBridgeListRemovesEveryOwnedBridge() async throws {
+    let h = try await host()
+    defer { h.db.stop() }
+    _ = try h.apply(try h.spec(Self.owned, "owned.yaml"))
+    _ = try h.vsctl("add-br", "hand0")
+    _ = try h.vsctl("add-port", "hand0", "hp1")
+    let none = try h.spec("# this host keeps no bridges of ovsvirt's\nbridges: []\n", "none.yaml")
+    let expected: Set<String> = [
+      "- bridge br0: ovsvirt-owned, not in the spec", "- port p1: with bridge br0", "- port p2: with bridge br0",
+      "- fake bridge f30: with bridge br0", "- bridge old0: ovsvirt-owned, not in the spec",
+      "- port q1: with bridge old0",
+    ]
+    let before = try h.dump()
+    let plan = try h.ovsvirt(["plan", none, "--prune-all", "--json"])
+    #expect(plan.status == 0, "\(plan.stderr)")
+    let planned = try JSONParser.parse(plan.stdout)["ovs"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    #expect(Set(planned) == expected, "\(planned)")
+    #expect(planned.count == expected.count, "\(planned)")
+    #expect(try h.dump() == before, "plan wrote")
+
+    let applied = try h.apply(none, ["--prune-all"])
+    let removed = applied["ovs"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    #expect(Set(removed) == expected, "\(removed)")
+    #expect(try h.vsctl("list-br") == "hand0")
+    #expect(try h.vsctl("list-ports", "hand0") == "hp1")
+    #expect(!(try h.dump()).contains("ovsvirt-owner"), "an ovsvirt-owned row is left")
+    #expect(try h.apply(none, ["--prune-all"])["writes"] == 0)
+  }
+
+  /// A bridge or fake bridge holding a port ovsvirt did not create is never pruned: it is reported
+  /// by plan and apply (exit 1, nothing changed), whether the spec names other bridges or none.
+  @Test func pruneKeepsBridgesHoldingPortsOfOthers() async throws {
+    let h = try await host()
+    defer { h.db.stop() }
+    _ = try h.apply(try h.spec(Self.owned, "owned.yaml"))
+    _ = try h.vsctl("add-port", "old0", "hand1")
+    _ = try h.vsctl("add-port", "br0", "hand2", "tag=30")  // on fake bridge f30
+    let before = try h.dump()
+    let onlyBr0 = try h.spec("bridges:\n  - name: br0\n    ports: [{name: p1, access: 10}]\n", "br0.yaml")
+    let none = try h.spec("bridges: []\n", "none.yaml")
+    for (spec, flag) in [(onlyBr0, "--prune"), (none, "--prune-all")] {
+      for command in ["plan", "apply"] {
+        let run = try h.ovsvirt([command, spec, flag])
+        #expect(run.status == 1, "\(command) \(flag): \(run.stdout)\(run.stderr)")
+        #expect(
+          run.stderr.contains("bridge 'old0': is not in the spec, but it holds ports ovsvirt did not create (hand1)"),
+          "\(command) \(flag): \(run.stderr)")
+        #expect(
+          run.stderr.contains(
+            "fake bridge 'f30': is not in the spec, but it holds ports ovsvirt did not create (hand2)")
+            || flag == "--prune-all", "\(command) \(flag): \(run.stderr)")
+      }
+    }
+    #expect(try h.dump() == before)
+    // With those ports gone, the same prune goes through.
+    _ = try h.vsctl("del-port", "hand1")
+    _ = try h.vsctl("del-port", "hand2")
+    let pruned = try h.apply(onlyBr0, ["--prune"])
+    let removed = Set(pruned["ovs"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    #expect(
+      removed == [
+        "- bridge old0: ovsvirt-owned, not in the spec", "- port q1: with bridge old0",
+        "- fake bridge f30: ovsvirt-owned, not in the spec", "- port p2: ovsvirt-owned, not in the spec",
+      ], "\(removed)")
+    #expect(try h.vsctl("list-br") == "br0")
+  }
+
   /// The cluster form: this host's tunnels follow the host list, RSTP comes on for three hosts.
   @Test func meshFollowsTheHostList() async throws {
     let h = try await host()

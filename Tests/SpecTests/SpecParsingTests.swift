@@ -1,4 +1,5 @@
 import Foundation
+import OVSDB
 import OVSVirt
 import Testing
 import VSwitch
@@ -91,6 +92,29 @@ import VirtXML
     } throws: { error in
       guard let error = error as? SpecError else { return false }
       return error.problems.map(\.location.line) == [4, 5]
+    }
+  }
+
+  /// What the file says about bridges decides how far --prune may reach: an empty file, or one that
+  /// lists none, never prunes; `bridges: []` prunes everything only with --prune-all.
+  @Test func pruneScopeFollowsWhatTheFileSaysAboutBridges() throws {
+    let cases: [(text: String, statement: HostSpec.BridgeStatement, prune: Bool, pruneAll: Bool)] = [
+      ("", .blankFile, false, false), ("# a comment\n\n", .blankFile, false, false),
+      ("networks: []\n", .absent, false, false), ("bridges:\n", .absent, false, false),
+      ("bridges: []\n", .emptyList, false, true), ("bridges:\n  - name: br0\n", .listed, true, false),
+    ]
+    for (text, statement, prune, pruneAll) in cases {
+      let spec = try SpecLoader.parse(text, file: "s.yaml")
+      #expect(spec.bridgeStatement == statement, "\(text.debugDescription)")
+      #expect(try PruneScope(prune: false, pruneAll: false, spec: spec) == .off)
+      #expect((try? PruneScope(prune: true, pruneAll: false, spec: spec)) == (prune ? .unnamed : nil), "\(text)")
+      #expect((try? PruneScope(prune: false, pruneAll: true, spec: spec)) == (pruneAll ? .everything : nil), "\(text)")
+    }
+    // No caller gets past the check by building the scope itself.
+    let schema = try DatabaseSchema(json: ["name": "Open_vSwitch", "tables": [:]])
+    var txn = TransactionBuilder(snapshot: Replica(schema: schema, columns: [:]).snapshot)
+    #expect(throws: SpecError.self) {
+      try SwitchConverger(prune: .unnamed).plan(try SpecLoader.parse("", file: "s.yaml"), in: &txn)
     }
   }
 }

@@ -16,6 +16,8 @@ public final class ScriptedServer: Sendable {
     case silence
     /// Send these bytes, then close the connection.
     case rawThenClose([UInt8])
+    /// Answer with this result, but only after `delay` (a slow server, not a silent one).
+    case delayedResult(JSON, delay: Duration)
   }
 
   public let path: String
@@ -98,6 +100,14 @@ private final class ScriptHandler: ChannelInboundHandler {
         send(context, bytes)
         context.close(promise: nil)
         return
+      case .delayedResult(let result, let delay):
+        let bytes = RPCMessage.response(id: message["id"] ?? .null, result: result, error: .null).encoded()
+        let (seconds, attoseconds) = delay.components
+        context.eventLoop.assumeIsolated().scheduleTask(
+          in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        ) { [weak self] in
+          self?.send(context, bytes)
+        }
       }
     }
   }

@@ -5,13 +5,14 @@ import VSwitch
 /// corrects what differs (VLANs, bridge membership, interface type/options/MTU, bond settings,
 /// RSTP, datapath type), removes mesh tunnels to hosts that left the cluster, and with `prune` the
 /// ovsvirt-owned objects the spec no longer names. Objects it did not create are adopted as they
-/// are and never pruned; VM ports are never pruned.
+/// are and never pruned; VM ports are never pruned, and neither is a bridge or fake bridge that
+/// holds a port ovsvirt did not create or a VM port.
 public struct SwitchConverger: Sendable {
-  public var prune: Bool
+  public var prune: PruneScope
   /// libvirt networks to keep on record although the spec no longer names them (prune refused).
   public var keptNetworks: Set<String>
 
-  public init(prune: Bool = false, keptNetworks: Set<String> = []) {
+  public init(prune: PruneScope = .off, keptNetworks: Set<String> = []) {
     self.prune = prune
     self.keptNetworks = keptNetworks
   }
@@ -38,6 +39,8 @@ public struct SwitchConverger: Sendable {
   public func plan(
     _ spec: HostSpec, prepared: SwitchState? = nil, in txn: inout TransactionBuilder
   ) throws(SpecError) -> [PlannedChange] {
+    // Checked here too, so no caller can prune every bridge with a spec that names none.
+    try prune.check(spec)
     let state = SwitchState(txn.snapshot, prepared: prepared)
     var run = Run(spec: spec, state: state, prune: prune, keptNetworks: keptNetworks)
     run.plan(&txn)
@@ -56,10 +59,10 @@ private struct Run {
   var changes: [PlannedChange] = []
   var problems: [SpecProblem] = []
 
-  init(spec: HostSpec, state: SwitchState, prune: Bool, keptNetworks: Set<String>) {
+  init(spec: HostSpec, state: SwitchState, prune: PruneScope, keptNetworks: Set<String>) {
     self.spec = spec
     self.state = state
-    self.prune = prune
+    self.prune = prune.isOn
     self.keptNetworks = keptNetworks
   }
 
@@ -379,22 +382,19 @@ private struct Run {
     }
   }
 
-  /// With --prune: ovsvirt-owned bridges, fake bridges and ports the spec no longer names. Bridges
-  /// or fake bridges that still carry VM ports are refused, not removed.
+  /// With --prune: ovsvirt-owned bridges, fake bridges and ports the spec no longer names, each
+  /// listed, the ports that go with a bridge too. A bridge or fake bridge that holds a VM port or a
+  /// port ovsvirt did not create is refused, not removed: deleting it would take that port along.
   mutating func pruneOwned(root: RowUUID, _ txn: inout TransactionBuilder) {
     let declared = spec.declaredNames
-    let owned: ([String: String]) -> Bool = { $0[SwitchTables.ownerKey] == SwitchTables.ownerValue }
-    let here = SpecLocation(file: spec.file, line: 1, column: 1)
     var doomedBridges: Set<RowUUID> = []
     for bridge in state.bridges.values.sorted(by: { $0.name < $1.name }) where !bridge.isFake {
-      guard owned(bridge.externalIDs), !declared.contains(bridge.name) else { continue }
-      let vms = state.ports.values.filter { $0.bridgeUUID == bridge.uuid && isVMPort($0) }.map(\.name).sorted()
-      guard vms.isEmpty else {
-        refuse(
-          here, "bridge '\(bridge.name)'", "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
-          fix: "move those VMs' NICs elsewhere first, or keep the bridge in the spec")
-        continue
-      }
+      guard isOwned(bridge.externalIDs), !declared.contains(bridge.name) else { continue }
+      // Its own internal port goes with it; ports the spec names are moved where it says.
+      let held = state.ports.values.filter {
+        $0.bridgeUUID == bridge.uuid && $0.name != bridge.name && !declared.contains($0.name)
+      }.sorted { $0.name < $1.name }
+      guard !refuseRemoval(of: "bridge '\(bridge.name)'", holding: held) else { continue }
       _ = txn.row("Bridge", bridge.uuid, columns: ["ports"])
       txn.add(
         .mutate(
@@ -402,27 +402,62 @@ private struct Run {
           mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
       doomedBridges.insert(bridge.uuid)
       changes.append(PlannedChange(.remove, "bridge \(bridge.name)", "ovsvirt-owned, not in the spec"))
+      // Mesh tunnels to departed hosts are already listed by removeDeparted.
+      for port in held where port.externalIDs[SwitchConverger.peerKey] == nil {
+        changes.append(PlannedChange(.remove, "\(kind(of: port)) \(port.name)", "with bridge \(bridge.name)"))
+      }
     }
     for port in state.ports.values.sorted(by: { $0.name < $1.name }) {
-      guard owned(port.externalIDs), !declared.contains(port.name), !doomedBridges.contains(port.bridgeUUID),
+      guard isOwned(port.externalIDs), !declared.contains(port.name), !doomedBridges.contains(port.bridgeUUID),
         port.externalIDs[SwitchConverger.peerKey] == nil, !isVMPort(port),
         state.bridges[port.name]?.isFake != false  // a real bridge's own port goes with the bridge
       else { continue }
       if port.fakeBridge {
-        let vms = state.ports.values.filter { $0.bridge == port.name && isVMPort($0) }.map(\.name).sorted()
-        guard vms.isEmpty else {
-          refuse(
-            here, "fake bridge '\(port.name)'",
-            "is not in the spec, but VM ports use it (\(vms.joined(separator: ", ")))",
-            fix: "move those VMs' NICs elsewhere first, or keep the fake bridge in the spec")
-          continue
-        }
+        // Ports on a fake bridge are tagged ports of its parent: owned ones the spec dropped are
+        // pruned one by one below or above; any other keeps the fake bridge.
+        let held = state.ports.values.filter {
+          $0.bridge == port.name && !$0.fakeBridge && !declared.contains($0.name)
+            && !(isOwned($0.externalIDs) && !isVMPort($0))
+        }.sorted { $0.name < $1.name }
+        guard !refuseRemoval(of: "fake bridge '\(port.name)'", holding: held) else { continue }
+        // A port someone adds on it meanwhile changes the parent's ports: the commit then fails and
+        // this is planned again with that port in view.
+        _ = txn.row("Bridge", port.bridgeUUID, columns: ["ports"])
       }
       remove(port, &txn)
-      changes.append(
-        PlannedChange(
-          .remove, "\(port.fakeBridge ? "fake bridge" : "port") \(port.name)", "ovsvirt-owned, not in the spec"))
+      changes.append(PlannedChange(.remove, "\(kind(of: port)) \(port.name)", "ovsvirt-owned, not in the spec"))
     }
+  }
+
+  /// Refuses (as a problem naming them) the removal of `subject` while it holds VM ports or ports
+  /// ovsvirt did not create; true when refused.
+  mutating func refuseRemoval(of subject: String, holding held: [PortView]) -> Bool {
+    let vms = held.filter(isVMPort).map(\.name)
+    let foreign = held.filter { !isVMPort($0) && !isOwned($0.externalIDs) }.map(\.name)
+    guard !vms.isEmpty || !foreign.isEmpty else { return false }
+    var uses: [String] = []
+    if !vms.isEmpty { uses.append("VM ports use it (\(vms.joined(separator: ", ")))") }
+    if !foreign.isEmpty { uses.append("it holds ports ovsvirt did not create (\(foreign.joined(separator: ", ")))") }
+    let moved = vms.isEmpty ? "move or delete those ports yourself" : "move those VMs' NICs elsewhere first"
+    refuse(
+      SpecLocation(file: spec.file, line: 1, column: 1), subject,
+      "is not in the spec, but \(uses.joined(separator: " and ")); it is kept",
+      fix:
+        "\(moved)\(vms.isEmpty || foreign.isEmpty ? "" : " and move or delete the other ports"), or keep it in the spec"
+    )
+    return true
+  }
+
+  func isOwned(_ externalIDs: [String: String]) -> Bool {
+    externalIDs[SwitchTables.ownerKey] == SwitchTables.ownerValue
+  }
+
+  /// "fake bridge", "tunnel", "bond" or "port", for the plan.
+  func kind(of port: PortView) -> String {
+    if port.fakeBridge { return "fake bridge" }
+    if port.interfaces.count > 1 { return "bond" }
+    let type = port.interfaces.first.flatMap { state.interfacesByUUID[$0]?.type } ?? ""
+    return ["vxlan", "geneve", "gre"].contains(type) ? "tunnel" : "port"
   }
 
   mutating func remove(_ port: PortView, _ txn: inout TransactionBuilder) {

@@ -50,9 +50,23 @@ public struct HostSpec: Sendable {
     public var location: SpecLocation
   }
 
+  /// How the file speaks of bridges. Pruning depends on it: an empty or truncated file, or one
+  /// that only lists networks, must never read as "remove every bridge ovsvirt created".
+  public enum BridgeStatement: Sendable, Equatable {
+    /// Nothing in the file at all: empty, or only comments and blank lines.
+    case blankFile
+    /// No `bridges:` list (or `bridges:` with nothing after it).
+    case absent
+    /// `bridges: []`, written out: this host is to have no bridges of ovsvirt's.
+    case emptyList
+    /// `bridges:` with entries.
+    case listed
+  }
+
   public var file: String
   /// The cluster host this spec was resolved for, if the file has a cluster.
   public var host: String?
+  public var bridgeStatement: BridgeStatement = .blankFile
   public var bridges: [Bridge] = []
   public var fakeBridges: [FakeBridge] = []
   public var ports: [Port] = []

@@ -75,6 +75,7 @@ struct SpecBuilder {
 
   mutating func build(_ root: SpecNode, host: String?, into spec: inout HostSpec) {
     guard let top = reader.fields(root, keys: ["bridges", "networks", "domains", "cluster"]) else { return }
+    spec.bridgeStatement = Self.bridgeStatement(top.values["bridges"])
     for node in reader.list(top["bridges"]) { bridge(node, into: &spec) }
     for (index, fake) in spec.fakeBridges.enumerated() {
       guard spec.bridges.contains(where: { $0.name.rawValue == fake.parent }) else {
@@ -99,6 +100,12 @@ struct SpecBuilder {
     }
     for node in reader.list(top["networks"]) { network(node, into: &spec) }
     for node in reader.list(top["domains"]) { domain(node, into: &spec) }
+  }
+
+  static func bridgeStatement(_ node: SpecNode?) -> HostSpec.BridgeStatement {
+    guard let node, !node.isNull else { return .absent }
+    if case .sequence(let list) = node.node, list.isEmpty { return .emptyList }
+    return .listed
   }
 
   // MARK: bridges and ports
