@@ -77,6 +77,7 @@ struct SpecConvergence {
       }
     }
     let switchConverger = SwitchConverger(prune: prune, keptNetworks: kept)
+    let prepared = await client.replica.map { SwitchState($0.snapshot) }
     let wait = commit && !options.noWait
     let comment = "ovsvirt apply \(specOptions.spec)"
     do {
@@ -92,6 +93,16 @@ struct SpecConvergence {
       }
       (result.ovs, result.operations) = (changes, count)
       try await session.waitApplied(sequence, client: client)
+      // A mesh tunnel gone from an RSTP bridge: the spanning tree needs a nudge once OVS applied it.
+      if commit, count > 0, let before = prepared,
+        case let bridges = SwitchConverger.bridgesLosingMeshTunnels(spec, state: before), !bridges.isEmpty
+      {
+        let (nudged, _) = try await client.transaction { txn in
+          SwitchConverger.nudgeRSTP(bridges, state: SwitchState(txn.snapshot), in: &txn)
+        }
+        result.ovs += nudged
+        result.operations += nudged.count
+      }
     } catch let error as SpecError {
       await client.close()
       for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }

@@ -349,36 +349,16 @@ private struct Run {
 
   // MARK: removal
 
-  /// Open vSwitch 3.1 (Debian 12's) leaves a bridge's RSTP stuck when its root port's tunnel is
-  /// deleted: "unknown root port", no alternate takes over, the host stays cut off. Changing any
-  /// bridge timer re-runs role selection, so a bridge that loses a mesh tunnel has its
-  /// rstp-max-age moved between 20 (the default) and 21 s in the same transaction.
-  mutating func nudgeRSTP(_ bridgeName: String, _ txn: inout TransactionBuilder) {
-    guard let bridge = state.bridges[bridgeName], !bridge.isFake else { return }
-    let wanted = spec.bridges.first { $0.name.rawValue == bridgeName }
-    guard wanted?.rstp ?? bridge.rstpEnabled else { return }
-    var config = bridge.otherConfig
-    if let priority = wanted?.rstpPriority { config["rstp-priority"] = "\(priority)" }
-    config["rstp-max-age"] = config["rstp-max-age"] == "21" ? "20" : "21"
-    _ = txn.row("Bridge", bridge.uuid, columns: ["other_config"])
-    txn.add(.update(table: "Bridge", where: [.uuid(bridge.uuid)], row: ["other_config": .map(config)]))
-    changes.append(
-      PlannedChange(
-        .change, "bridge \(bridgeName)",
-        "RSTP max-age \(config["rstp-max-age"] ?? "") s: re-elects the root port a departed tunnel held (Open vSwitch 3.1)"
-      ))
-  }
-
   /// Mesh tunnels (marked with the peer) that the spec no longer derives: their host left.
   mutating func removeDeparted(_ txn: inout TransactionBuilder) {
     let declared = spec.declaredNames
-    var shrunk: Set<String> = []
-    defer { for bridge in shrunk.sorted() { nudgeRSTP(bridge, &txn) } }
     for port in state.ports.values.sorted(by: { $0.name < $1.name }) {
       guard let peer = port.externalIDs[SwitchConverger.peerKey], !declared.contains(port.name) else { continue }
       remove(port, &txn)
-      shrunk.insert(port.bridge)
-      changes.append(PlannedChange(.remove, "tunnel \(port.name)", "host \(peer) is no longer in the cluster"))
+      changes.append(
+        PlannedChange(
+          .remove, "tunnel \(port.name)",
+          "no longer a peer of this host (\(peer) left the cluster, or the topology changed)"))
     }
   }
 
@@ -497,5 +477,42 @@ extension HostSpec.Port {
       parts.append(vlan.summary)
     }
     return parts.joined(separator: " ")
+  }
+}
+
+extension SwitchConverger {
+  /// The bridges with RSTP on that `spec`'s plan takes a mesh tunnel from (their host left the
+  /// cluster): `nudgeRSTP` must follow once ovs-vswitchd has applied the removal.
+  public static func bridgesLosingMeshTunnels(_ spec: HostSpec, state: SwitchState) -> [String] {
+    let declared = spec.declaredNames
+    let bridges = state.ports.values.filter { port in
+      port.externalIDs[peerKey] != nil && !declared.contains(port.name)
+    }.map(\.bridge)
+    return Set(bridges).sorted().filter { name in
+      guard let bridge = state.bridges[name], !bridge.isFake else { return false }
+      return spec.bridges.first { $0.name.rawValue == name }?.rstp ?? bridge.rstpEnabled
+    }
+  }
+
+  /// Open vSwitch 3.1 (Debian 12's) leaves a bridge's RSTP stuck when its root port's tunnel is
+  /// deleted: "unknown root port", no alternate takes over, the host stays cut off (seen in the
+  /// multi-host sandbox, and for over a minute). Changing any bridge timer re-runs role selection, so
+  /// once the removal is applied each such bridge has its rstp-max-age moved between 20 (the
+  /// default) and 21 s. In the removal's own transaction it does not help.
+  public static func nudgeRSTP(_ bridges: [String], state: SwitchState, in txn: inout TransactionBuilder)
+    -> [PlannedChange]
+  {
+    bridges.compactMap { name -> PlannedChange? in
+      guard let bridge = state.bridges[name], !bridge.isFake else { return nil }
+      var config = bridge.otherConfig
+      let now = Int(config["rstp-max-age"] ?? "20") ?? 20
+      config["rstp-max-age"] = now == 21 ? "20" : "21"
+      _ = txn.row("Bridge", bridge.uuid, columns: ["other_config"])
+      txn.add(.update(table: "Bridge", where: [.uuid(bridge.uuid)], row: ["other_config": .map(config)]))
+      return PlannedChange(
+        .change, "bridge \(name)",
+        "RSTP max-age \(config["rstp-max-age"] ?? "") s: re-elects the root port a departed tunnel held (Open vSwitch 3.1)"
+      )
+    }
   }
 }

@@ -141,6 +141,13 @@ public struct HostLab: Sendable {
         try planner.addBridge(
           try InterfaceName("br-phy", role: "bridge"), datapathType: "netdev", otherConfig: ["hwaddr": mac], in: &txn)
       }
+      // The reply can come before the update that shows the bridge: wait for the replica.
+      let deadline = ContinuousClock.now + .seconds(5)
+      while await client.replica.map({ SwitchState($0.snapshot).bridges["br-phy"] == nil }) ?? true,
+        ContinuousClock.now < deadline
+      {
+        try await Task.sleep(for: .milliseconds(5))
+      }
       _ = try await client.transaction { txn in
         let nic = try InterfaceName("ul0", role: "port")
         try planner.addPort(nic, bridge: "br-phy", interfaces: [InterfaceSpec(name: nic)], in: &txn)
