@@ -33,6 +33,9 @@ enum EmbeddedTemplates {
       <forward mode='bridge'/>
       <bridge name='{{bridge}}'/>
       <virtualport type='openvswitch'/>
+    {{#hasMTU}}
+      <mtu size='{{mtu}}'/>
+    {{/hasMTU}}
     {{#hasVLAN}}
       <vlan>
         <tag id='{{vlan}}'/>

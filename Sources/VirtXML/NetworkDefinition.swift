@@ -17,12 +17,16 @@ public struct NetworkDefinition: Sendable, Equatable {
   public var bridge: String
   public var vlan: Int?
   public var portgroups: [Portgroup]
+  /// `<mtu size=…>`: libvirt gives the taps plugged into the network this MTU (and a virtio guest
+  /// learns it); nil leaves libvirt's default (the bridge's).
+  public var mtu: Int?
 
-  public init(name: String, bridge: String, vlan: Int? = nil, portgroups: [Portgroup] = []) {
+  public init(name: String, bridge: String, vlan: Int? = nil, portgroups: [Portgroup] = [], mtu: Int? = nil) {
     self.name = name
     self.bridge = bridge
     self.vlan = vlan
     self.portgroups = portgroups
+    self.mtu = mtu
   }
 
   /// The network XML from the `network.xml` template, checked to parse.
@@ -35,6 +39,8 @@ public struct NetworkDefinition: Sendable, Equatable {
     }
     var context: [String: Any] = ["name": name, "bridge": bridge, "portgroups": groups, "hasVLAN": vlan != nil]
     if let vlan { context["vlan"] = vlan }
+    context["hasMTU"] = mtu != nil
+    if let mtu { context["mtu"] = mtu }
     return try templates.render("network.xml", context, root: "network")
   }
 }

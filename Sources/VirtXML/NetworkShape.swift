@@ -16,6 +16,8 @@ public struct NetworkShape: Sendable, Equatable {
   public var virtualPortType: String?
   public var vlan: VLANTags?
   public var portgroups: [Portgroup]
+  /// `<mtu size=…>`.
+  public var mtu: Int?
 
   public init(xml: String) throws(XMLError) {
     let tree = try XMLTree(xml)
@@ -26,6 +28,7 @@ public struct NetworkShape: Sendable, Equatable {
     bridge = root.firstChild(named: "bridge")?.attribute("name")
     virtualPortType = root.firstChild(named: "virtualport")?.attribute("type")
     vlan = try VLANTags.child(of: root)
+    mtu = root.firstChild(named: "mtu")?.attribute("size").flatMap { Int($0) }
     portgroups = try root.children(named: "portgroup").map { group throws(XMLError) in
       Portgroup(
         name: group.attribute("name") ?? "", isDefault: group.attribute("default") == "yes",

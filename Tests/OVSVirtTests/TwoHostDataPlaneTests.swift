@@ -83,18 +83,27 @@ import TestSupport
       let applied = try CLI.run(["apply", spec, "--host", name, "--db", host.db], in: lab.directory)
       #expect(applied.status == 0, "apply on \(name): \(applied.stderr)")
     }
+    // What guest MTU ovsvirt says a tunnelled VLAN allows (1446 over a 1500 underlay).
+    let planned = try CLI.run(["plan", spec, "--host", "h1", "--db", h1.db, "--json"], in: lab.directory)
+    let note = try JSONParser.parse(planned.stdout)["notes"]?.arrayValue?.compactMap(\.stringValue)
+      .first { $0.contains("fit at guest MTU ≤ ") }
+    let guestMTU = try #require(
+      note.flatMap { $0.components(separatedBy: "guest MTU ≤ ").last?.prefix { $0.isNumber } }.flatMap { Int($0) },
+      "plan did not say the guest MTU: \(planned.stdout)")
+    #expect(guestMTU == 1446)
 
-    // VM stand-ins: VLAN 140 through the fake bridge, VLAN 120 on ovsbr0, and a VLAN 130 NIC that
-    // shares VLAN 140's subnet. MTU 1446: what a VLAN-tagged frame over VXLAN fits on a 1500 underlay.
-    for (name, host, bridge, vlan, address) in [
-      ("a140", "h1", "brlv140", nil, "10.140.0.11/24"), ("b140", "h2", "brlv140", nil, "10.140.0.12/24"),
-      ("a120", "h1", "ovsbr0", "120", "10.120.0.11/24"), ("b120", "h2", "ovsbr0", "120", "10.120.0.12/24"),
-      ("c130", "h2", "ovsbr0", "130", "10.140.0.13/24"),
-    ] as [(String, String, String, String?, String)] {
+    // VM stand-ins: VLAN 140 through the fake bridge at the guest MTU ovsvirt said, VLAN 120 on
+    // ovsbr0 at the default 1500 (to find the real limit), and a VLAN 130 NIC in VLAN 140's subnet.
+    for (name, host, bridge, vlan, address, mtu) in [
+      ("a140", "h1", "brlv140", nil, "10.140.0.11/24", guestMTU),
+      ("b140", "h2", "brlv140", nil, "10.140.0.12/24", guestMTU),
+      ("a120", "h1", "ovsbr0", "120", "10.120.0.11/24", 1500), ("b120", "h2", "ovsbr0", "120", "10.120.0.12/24", 1500),
+      ("c130", "h2", "ovsbr0", "130", "10.140.0.13/24", 1500),
+    ] as [(String, String, String, String?, String, Int)] {
       let added = try CLI.run(
         [
           "sandbox", "endpoint", name, "--dir", lab.directory, "--host", host, "--bridge", bridge, "--ip", address,
-          "--mtu", "1446",
+          "--mtu", "\(mtu)",
         ] + (vlan.map { ["--access", $0] } ?? []), in: lab.directory)
       try #require(added.status == 0, "endpoint \(name): \(added.stderr)")
     }
@@ -107,6 +116,12 @@ import TestSupport
     print(
       "first reply over VXLAN: VLAN 140 after \(first140.map { "\($0)" } ?? "-"), VLAN 120 after \(first120.map { "\($0)" } ?? "-")"
     )
+    // The figure is exact: an IP packet of guestMTU bytes crosses, one byte more is lost (silently).
+    let payload = guestMTU - 28
+    #expect(
+      lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload)", "10.120.0.12"]) != nil)
+    #expect(
+      lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload + 1)", "10.120.0.12"]) == nil)
     // VLAN 130 does not reach VLAN 140, even in the same subnet.
     #expect(lab.inEndpoint("a140", ["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.140.0.13"]) == nil)
 
@@ -130,7 +145,7 @@ import TestSupport
     #expect(seen.contains("VXLAN"), "no VXLAN on the underlay:\n\(seen)")
     #expect(seen.contains("vlan 140"), "no inner 802.1Q tag 140:\n\(seen)")
 
-    // TCP at the MTU that fits: 1 MB from h1's VLAN 140 NIC to h2's.
+    // TCP at the MTU ovsvirt said fits: 1 MB from h1's VLAN 140 NIC to h2's.
     let received = lab.directory + "/received.txt"
     let server = try CommandRunner.launch(
       lab.ip,
@@ -161,7 +176,7 @@ import TestSupport
       in: .whitespacesAndNewlines)
     #expect(
       bytes == "1000000",
-      "TCP at MTU 1446 moved \(bytes ?? "nothing"): \((try? String(contentsOfFile: lab.directory + "/server.err", encoding: .utf8)) ?? "")"
+      "TCP at MTU \(guestMTU) moved \(bytes ?? "nothing"): \((try? String(contentsOfFile: lab.directory + "/server.err", encoding: .utf8)) ?? "")"
     )
 
     // The sandbox goes without a trace: no namespace, no daemon.

@@ -74,6 +74,8 @@ public struct HostSpec: Sendable {
   public var attachments: [Attachment] = []
   /// Decisions the spec implies that a reader should know about (e.g. RSTP for a mesh).
   public var notes: [String] = []
+  /// What the cluster's tunnels leave for a guest's frames, when this spec has a cluster.
+  public var tunnelMTU: TunnelMTU?
 
   /// The real bridge that holds ports of `bridge` (itself, or a fake bridge's parent).
   public func realBridge(of bridge: String) -> String {
@@ -84,4 +86,30 @@ public struct HostSpec: Sendable {
   public var declaredNames: Set<String> {
     Set(bridges.map(\.name.rawValue) + fakeBridges.map(\.name.rawValue) + ports.map(\.name.rawValue))
   }
+}
+
+/// The MTU budget of a tunnelled bridge: what an underlay MTU leaves for a VM's IP packets once the
+/// outer headers and the inner 802.1Q tag are counted.
+public struct TunnelMTU: Sendable, Equatable {
+  public var bridge: String
+  public var kind: InterfaceSpec.Kind
+  public var underlayMTU: Int
+  public var ipv6: Bool
+  public var keyed: Bool
+
+  /// Bytes a tunnelled, VLAN-tagged guest frame adds to its IP packet on the underlay: the outer IP
+  /// header (20, or 40 over IPv6), UDP (8) and VXLAN or Geneve (8) — or GRE (4, 8 with a key) —,
+  /// the inner Ethernet header (14) and the inner 802.1Q tag (4).
+  public var overhead: Int {
+    let outerIP = ipv6 ? 40 : 20
+    let encapsulation: Int
+    switch kind {
+    case .gre: encapsulation = keyed ? 8 : 4
+    default: encapsulation = 8 + 8
+    }
+    return outerIP + encapsulation + 14 + 4
+  }
+
+  /// The largest guest MTU that crosses the tunnels whole.
+  public var guestMTU: Int { underlayMTU - overhead }
 }

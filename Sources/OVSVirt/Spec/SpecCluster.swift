@@ -8,7 +8,8 @@ extension SpecBuilder {
   mutating func cluster(_ node: SpecNode, host: String?, into spec: inout HostSpec) {
     guard
       let f = reader.fields(
-        node, keys: ["bridge", "type", "key", "dst_port", "topology", "hub", "hosts"], required: ["bridge", "hosts"])
+        node, keys: ["bridge", "type", "key", "dst_port", "topology", "hub", "hosts", "underlay_mtu"],
+        required: ["bridge", "hosts"])
     else { return }
     let kind = InterfaceSpec.Kind(rawValue: reader.choice(f["type"], ["vxlan", "geneve", "gre"]) ?? "vxlan") ?? .vxlan
     let key = f["key"].flatMap { reader.string($0) }
@@ -65,6 +66,16 @@ extension SpecBuilder {
     }
     spec.host = me
     selfAddress = mine.ip
+    let underlayMTU = reader.int(f["underlay_mtu"]) ?? 1500
+    if !(1280...65535).contains(underlayMTU), let mtuNode = f["underlay_mtu"] {
+      reader.report(mtuNode, "underlay_mtu \(underlayMTU) is outside 1280–65535", fix: "give the hosts' NIC MTU")
+    }
+    let budget = TunnelMTU(
+      bridge: bridgeName, kind: kind, underlayMTU: underlayMTU, ipv6: mine.ip.contains(":"), keyed: key != nil)
+    spec.tunnelMTU = budget
+    spec.notes.append(
+      "VMs on VLANs carried by the \(kind.rawValue) tunnels of \(bridgeName) fit at guest MTU ≤ \(budget.guestMTU): underlay MTU \(underlayMTU) minus \(budget.overhead) bytes of \(budget.ipv6 ? "IPv6" : "IPv4") tunnel headers and the inner 802.1Q tag\(budget.guestMTU < 1500 ? "; bigger frames are dropped without notice (raise the underlay MTU to \(1500 + budget.overhead) for guest MTU 1500, or give the networks `mtu: \(budget.guestMTU)`)" : "")"
+    )
     let peers = hosts.filter { peer in
       guard peer.name != me else { return false }
       return topology == "mesh" || me == hub || peer.name == hub

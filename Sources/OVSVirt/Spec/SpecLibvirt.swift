@@ -6,7 +6,7 @@ extension SpecBuilder {
   mutating func network(_ node: SpecNode, into spec: inout HostSpec) {
     guard
       let f = reader.fields(
-        node, keys: ["name", "bridge", "vlan", "portgroups", "autostart"], required: ["name", "bridge"]),
+        node, keys: ["name", "bridge", "vlan", "portgroups", "autostart", "mtu"], required: ["name", "bridge"]),
       let name = reader.string(f["name"]), let bridge = reader.string(f["bridge"])
     else { return }
     if name.isEmpty || name.contains("/") {
@@ -51,9 +51,26 @@ extension SpecBuilder {
       }
       groups.append(NetworkDefinition.Portgroup(name: groupName, vlan: tags, isDefault: isDefault))
     }
+    let mtu = reader.int(f["mtu"])
+    if let mtu, !(68...65535).contains(mtu), let mtuNode = f["mtu"] {
+      reader.report(mtuNode, "network '\(name)': mtu \(mtu) is outside 68–65535", fix: "give the guests' MTU")
+    }
+    // A network on the tunnelled bridge (or a fake bridge on it): its guests' frames cross the tunnels.
+    if let budget = spec.tunnelMTU, budget.bridge == bridge || fake?.parent == budget.bridge {
+      if let mtu, mtu > budget.guestMTU {
+        reader.report(
+          f["mtu"] ?? node,
+          "network '\(name)': mtu \(mtu) does not fit the \(budget.kind.rawValue) tunnels of \(budget.bridge) (at most \(budget.guestMTU) over an underlay MTU of \(budget.underlayMTU)); bigger frames are dropped without notice",
+          fix: "use `mtu: \(budget.guestMTU)`, or raise the cluster's underlay_mtu to \(mtu + budget.overhead)")
+      } else if mtu == nil, budget.guestMTU < 1500 {
+        spec.notes.append(
+          "network \(name) crosses the tunnels of \(budget.bridge) without an mtu: its guests default to 1500, which does not fit (at most \(budget.guestMTU)); add `mtu: \(budget.guestMTU)`"
+        )
+      }
+    }
     spec.networks.append(
       HostSpec.Network(
-        definition: NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups),
+        definition: NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups, mtu: mtu),
         autostart: reader.bool(f["autostart"]) ?? true, location: node.location))
   }
 
