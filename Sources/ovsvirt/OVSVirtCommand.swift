@@ -8,6 +8,11 @@ struct OVSVirtCommand: AsyncParsableCommand {
     discussion: """
       Exit status: 0 done or nothing to do; 1 usage or validation error (nothing changed);
       2 conflict or unreachable; 3 partially applied across OVSDB and libvirt.
+
+      The common options may also come before the command, as ovs-vsctl and virsh users write them:
+      --db, --connect (or -c), --timeout, --templates, --json, --dry-run, --no-wait.
+        ovsvirt --db unix:/run/openvswitch/db.sock show
+        ovsvirt -c qemu:///system net list
       """,
     version: OVSVirtVersion.string,
     subcommands: [
@@ -30,7 +35,8 @@ enum Main {
   static func main() async {
     _ = CommandClock.started
     do {
-      var command = try OVSVirtCommand.parseAsRoot()
+      let arguments = LeadingOptions.reorder(Array(CommandLine.arguments.dropFirst()), root: OVSVirtCommand.self)
+      var command = try OVSVirtCommand.parseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
