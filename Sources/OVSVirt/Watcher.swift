@@ -218,9 +218,15 @@ public actor Watcher {
           return opened
         }
         if filter.isEmpty { return try DesiredPort.fromLibvirt(libvirt) }
-        // A listed domain that is not running (or not there any more) has nothing to reconcile.
-        let running = Set(try libvirt.domains(activeOnly: true).map(\.name))
-        return try filter.filter(running.contains).flatMap { try DesiredPort.fromLibvirt(libvirt, only: $0) }
+        // A named domain that is not running, or not there any more, has nothing to reconcile. Asked
+        // one by one (not by listing every domain): a heal's confirmation reads one or two.
+        return try filter.flatMap { name -> [DesiredPort] in
+          do {
+            return try DesiredPort.fromLibvirt(libvirt, only: name)
+          } catch let error as LibvirtError where error.isNoDomain {
+            return []
+          }
+        }
       } catch {
         holder.withLockedValue { $0 = nil }
         throw error
