@@ -82,7 +82,8 @@ let package = Package(
       ],
       path: "Tests/TestSupport"
     ),
-    .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"]),
+    // Fixtures/ is test data read from the source tree (origins in its README files).
+    .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "TestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "VSwitchTests", dependencies: ["VSwitch", "OVSDB", "TestSupport"]),
     // Corpus/ is test data the tests read from the source tree (origins in Corpus/SOURCES.md).
     .testTarget(

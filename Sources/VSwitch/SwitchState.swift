@@ -74,6 +74,8 @@ public struct InterfaceView: Sendable, Equatable {
   /// Policing of traffic the port receives (from a VM: what it sends), kbit/s and kbit; 0 is off.
   public var ingressPolicingRate: Int
   public var ingressPolicingBurst: Int
+  /// Why ovs-vswitchd could not open or configure the interface (Interface.error), if it says.
+  public var error: String? = nil
 }
 
 /// The switch as the replica shows it, indexed the ways commands look things up.
@@ -86,6 +88,10 @@ public struct SwitchState: Sendable {
   public private(set) var qos: [RowUUID: QoSView] = [:]
   /// The Open_vSwitch root row.
   public private(set) var root: RowUUID?
+  /// Open_vSwitch.ovs_version: the version of ovs-vswitchd that last configured this database.
+  public var ovsVersion: String? {
+    root.flatMap { snapshot.row("Open_vSwitch", $0)?["ovs_version"]?.scalar?.stringValue }
+  }
 
   /// `prepared` when it was built from this very snapshot (e.g. ahead of a transaction, while other
   /// work went on), else a view built now.
@@ -109,7 +115,8 @@ public struct SwitchState: Sendable {
         options: row["options"]?.stringMap ?? [:], mtuRequest: row["mtu_request"]?.scalar?.integerValue.map(Int.init),
         ofport: row["ofport"]?.scalar?.integerValue.map(Int.init), externalIDs: row["external_ids"]?.stringMap ?? [:],
         ingressPolicingRate: row["ingress_policing_rate"]?.scalar?.integerValue.map(Int.init) ?? 0,
-        ingressPolicingBurst: row["ingress_policing_burst"]?.scalar?.integerValue.map(Int.init) ?? 0)
+        ingressPolicingBurst: row["ingress_policing_burst"]?.scalar?.integerValue.map(Int.init) ?? 0,
+        error: row["error"]?.scalar?.stringValue)
       interfaces[view.name] = view
       interfacesByUUID[uuid] = view
     }

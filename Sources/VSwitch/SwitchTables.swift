@@ -4,7 +4,7 @@ import OVSDB
 /// guard what it read. Status columns the switch writes (statistics, status…) are left out.
 public enum SwitchTables {
   public static let monitored: [String: [String]?] = [
-    "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg", "datapath_types", "external_ids"],
+    "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg", "datapath_types", "external_ids", "ovs_version"],
     "Bridge": [
       "name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config",
     ],
@@ -14,7 +14,7 @@ public enum SwitchTables {
     ],
     "Interface": [
       "name", "type", "options", "mtu_request", "ofport", "external_ids", "other_config", "ingress_policing_rate",
-      "ingress_policing_burst",
+      "ingress_policing_burst", "error",
     ],
     "QoS": ["type", "other_config", "queues", "external_ids"],
     "Queue": ["dscp", "other_config", "external_ids"],

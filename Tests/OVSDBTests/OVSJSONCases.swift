@@ -3,7 +3,8 @@ import OVSDB
 import Testing
 
 /// Open vSwitch's own JSON parser cases (tests/json.at, tests/ovsdb-data.at) and hostile extras,
-/// from ../shared/testdata/ovs-json-cases.json (its README describes the format).
+/// from Fixtures/ovs-json-cases.json, a copy of the team's ../shared/testdata/ovs-json-cases.json
+/// (Fixtures/ovs-json-cases.README.md describes the format and where the cases come from).
 struct OVSJSONCase: Decodable, Sendable, CustomStringConvertible {
   var name: String
   var inputBytesBase64: String?
@@ -46,9 +47,9 @@ struct OVSJSONCase: Decodable, Sendable, CustomStringConvertible {
   /// digits, so Python's shortest round-trip form is used when the file has both.
   var expectedText: String { expectedByImplementation?["Python3"] ?? expected }
 
-  static let file = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/testdata/ovs-json-cases.json").standardized.path
+  /// A copy kept in the repository (Fixtures/, with its README): CI tests a clone on its own.
+  static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/ovs-json-cases.json").path
 
   static func load() throws -> [OVSJSONCase] {
     guard let data = FileManager.default.contents(atPath: file) else {
