@@ -34,18 +34,26 @@ import TestSupport
         """)
     defer { env.remove(networks: [network]) }
 
-    var failures: [String] = []
-    for (index, file) in files.enumerated() {
-      let name = "ovsvirt-test-corpus-\(id)-\(index)"
-      defer {
-        _ = try? env.virsh("undefine", name, "--nvram")
-        _ = try? env.virsh("undefine", name)
-      }
-      do {
-        try check(file, as: name, network: network, env: env)
-      } catch {
-        failures.append("\(file): \(error)")
-      }
+    // Hundreds of blocking virsh and ovsvirt runs: on a thread of the test's own, not on one of the
+    // two pool threads the suite's other tests (timers, reconnects) need.
+    let checks = self
+    let failures: [String] = await withCheckedContinuation { done in
+      Thread {
+        var failures: [String] = []
+        for (index, file) in files.enumerated() {
+          let name = "ovsvirt-test-corpus-\(id)-\(index)"
+          defer {
+            _ = try? env.virsh("undefine", name, "--nvram")
+            _ = try? env.virsh("undefine", name)
+          }
+          do {
+            try checks.check(file, as: name, network: network, env: env)
+          } catch {
+            failures.append("\(file): \(error)")
+          }
+        }
+        done.resume(returning: failures)
+      }.start()
     }
     let report = failures.joined(separator: "\n")
     #expect(failures.isEmpty, "\(failures.count) of \(files.count):\n\(report)")

@@ -41,13 +41,16 @@ extension DataPlaneTests {
       func allPairsReach(_ hosts: [String], within: Duration = .seconds(30)) async -> Duration? {
         let started = ContinuousClock.now
         let pairs = hosts.flatMap { a in hosts.filter { $0 != a }.map { (a, $0) } }
-        var pending = pairs.map { "\($0.0)>\($0.1)" }
+        var pending = pairs
         while ContinuousClock.now - started < within {
-          pending = pending.filter { pair in
-            let parts = pair.split(separator: ">").map(String.init)
-            let to = "10.140.0.\(parts[1].dropFirst())"
-            return lab.inEndpoint("v" + parts[0].dropFirst(), ["ping", "-c", "1", "-W", "1", to]) == nil
+          var still: [(String, String)] = []
+          for (from, to) in pending {
+            let address = "10.140.0.\(to.dropFirst())"
+            if await lab.inEndpoint("v" + from.dropFirst(), ["ping", "-c", "1", "-W", "1", address]) == nil {
+              still.append((from, to))
+            }
           }
+          pending = still
           if pending.isEmpty { return ContinuousClock.now - started }
           try? await Task.sleep(for: .milliseconds(100))
         }
@@ -80,7 +83,7 @@ extension DataPlaneTests {
           HostLab.underlayBridge, "udp", "port", "4789",
         ], stdout: capture, stderr: lab.directory + "/broadcast.err")
       try await Task.sleep(for: .milliseconds(800))
-      _ = lab.inEndpoint("v1", ["arping", "-c", "1", "-w", "1", "-I", "eth0", "10.140.0.99"])
+      _ = await lab.inEndpoint("v1", ["arping", "-c", "1", "-w", "1", "-I", "eth0", "10.140.0.99"])
       try await Task.sleep(for: .seconds(2))
       kill(tcpdump, SIGTERM)
       _ = CommandRunner.wait(tcpdump)

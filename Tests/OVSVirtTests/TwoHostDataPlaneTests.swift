@@ -23,9 +23,12 @@ extension DataPlaneTests {
         try CLI.runProgram(program, arguments, in: directory)
       }
 
-      /// `command` inside endpoint `name`'s namespace; nil when it fails.
-      func inEndpoint(_ name: String, _ command: [String]) -> String? {
-        try? run(ip, ["netns", "exec", namespaces(name)] + command)
+      /// `command` inside endpoint `name`'s namespace, on a thread of its own (a ping waits up to a
+      /// second, and the suite's other tests share two pool threads); nil when it fails.
+      func inEndpoint(_ name: String, _ command: [String]) async -> String? {
+        try? await CommandRunner.runOffPool(
+          ip, ["netns", "exec", namespaces(name)] + command,
+          outputFile: directory + "/endpoint-\(UUID().uuidString).out")
       }
 
       /// Pings until a reply comes (the first packet to a new tunnel peer is lost while OVS resolves
@@ -33,7 +36,9 @@ extension DataPlaneTests {
       func firstReply(from name: String, to address: String, within: Duration = .seconds(20)) async -> Duration? {
         let started = ContinuousClock.now
         while ContinuousClock.now - started < within {
-          if inEndpoint(name, ["ping", "-c", "1", "-W", "1", address]) != nil { return ContinuousClock.now - started }
+          if await inEndpoint(name, ["ping", "-c", "1", "-W", "1", address]) != nil {
+            return ContinuousClock.now - started
+          }
           try? await Task.sleep(for: .milliseconds(100))
         }
         return nil
@@ -125,12 +130,14 @@ extension DataPlaneTests {
       // The figure is exact: an IP packet of guestMTU bytes crosses, one byte more is lost (silently).
       let payload = guestMTU - 28
       #expect(
-        lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload)", "10.120.0.12"]) != nil)
+        await lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload)", "10.120.0.12"])
+          != nil)
       #expect(
-        lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload + 1)", "10.120.0.12"]) == nil
+        await lab.inEndpoint("a120", ["ping", "-c", "2", "-W", "1", "-M", "do", "-s", "\(payload + 1)", "10.120.0.12"])
+          == nil
       )
       // VLAN 130 does not reach VLAN 140, even in the same subnet.
-      #expect(lab.inEndpoint("a140", ["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.140.0.13"]) == nil)
+      #expect(await lab.inEndpoint("a140", ["ping", "-c", "3", "-i", "0.3", "-W", "1", "10.140.0.13"]) == nil)
 
       // On the underlay: VXLAN (UDP 4789) carrying the inner 802.1Q tag.
       let capture = lab.directory + "/underlay.txt"
@@ -143,7 +150,7 @@ extension DataPlaneTests {
         ],
         stdout: capture, stderr: lab.directory + "/tcpdump.err")
       try await Task.sleep(for: .milliseconds(800))
-      _ = lab.inEndpoint("a140", ["ping", "-c", "3", "-i", "0.2", "-W", "1", "10.140.0.12"])
+      _ = await lab.inEndpoint("a140", ["ping", "-c", "3", "-i", "0.2", "-W", "1", "10.140.0.12"])
       let deadline = ContinuousClock.now + .seconds(5)
       while kill(tcpdump, 0) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
       kill(tcpdump, SIGTERM)
@@ -171,7 +178,7 @@ extension DataPlaneTests {
           """,
         ], stdout: received, stderr: lab.directory + "/server.err")
       try await Task.sleep(for: .milliseconds(500))
-      let sent = lab.inEndpoint(
+      let sent = await lab.inEndpoint(
         "a140",
         [
           try Integration.program("python3"), "-c",

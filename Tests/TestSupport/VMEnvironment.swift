@@ -3,7 +3,7 @@ import Testing
 
 /// What a test with a real VM needs from scripts/test: the libvirtd it started (whose OVS plugging
 /// reaches the private switch), that switch's database, the oracles, and a scratch directory.
-public struct VMEnvironment {
+public struct VMEnvironment: Sendable {
   public let uri: String
   public let db: String
   public let virsh: String
