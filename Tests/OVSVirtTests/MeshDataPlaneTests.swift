@@ -38,7 +38,7 @@ extension DataPlaneTests {
         }
       }
       /// Time until every pair of `hosts`' endpoints answers (bounded), or nil.
-      func allPairsReach(_ hosts: [String], within: Duration = .seconds(30)) async -> Duration? {
+      func allPairsReach(_ hosts: [String], within: Duration = .seconds(60)) async -> Duration? {
         let started = ContinuousClock.now
         let pairs = hosts.flatMap { a in hosts.filter { $0 != a }.map { (a, $0) } }
         var pending = pairs

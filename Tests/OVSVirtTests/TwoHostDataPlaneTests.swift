@@ -33,7 +33,7 @@ extension DataPlaneTests {
 
       /// Pings until a reply comes (the first packet to a new tunnel peer is lost while OVS resolves
       /// it), at most `within`; returns how long the first reply took.
-      func firstReply(from name: String, to address: String, within: Duration = .seconds(20)) async -> Duration? {
+      func firstReply(from name: String, to address: String, within: Duration = .seconds(60)) async -> Duration? {
         let started = ContinuousClock.now
         while ContinuousClock.now - started < within {
           if await inEndpoint(name, ["ping", "-c", "1", "-W", "1", address]) != nil {
