@@ -22,6 +22,8 @@ public enum SpecLoader {
   }
 
   public static func parse(_ text: String, file: String, host: String? = nil) throws(SpecError) -> HostSpec {
+    let preflight = SpecPreflight.check(text, file: file)
+    guard preflight.isEmpty else { throw SpecError(preflight) }
     let root: Node?
     do {
       root = try Yams.compose(yaml: text)
