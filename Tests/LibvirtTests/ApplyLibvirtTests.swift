@@ -6,7 +6,7 @@ import TestSupport
 /// `apply` on the libvirt half, against scripts/test's libvirtd: networks defined, started and
 /// autostarted, a VM's NIC moved; a second apply writes nothing; a libvirt failure after OVS
 /// committed exits 3 and says what is done and what to run.
-@Suite struct ApplyLibvirtTests {
+@Suite(.blockingWork) struct ApplyLibvirtTests {
   @Test func networksAndNICsConvergeAndReapplyWritesNothing() async throws {
     let env = try await VMEnvironment.require("applv")
     defer { env.cleanUp() }

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `attach` keeps every part of a definition it does not mean to change, and refuses a target that
 /// does not exist before writing anything.
-@Suite struct AttachSafetyTests {
+@Suite(.blockingWork) struct AttachSafetyTests {
   static func domain(_ name: String, interface: String) -> String {
     """
     <domain type='qemu'>

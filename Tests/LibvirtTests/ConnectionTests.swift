@@ -3,7 +3,7 @@ import Libvirt
 import Testing
 import TestSupport
 
-@Suite struct TestDriverTests {
+@Suite(.blockingWork) struct TestDriverTests {
   @Test func testDriverHasItsDefaultObjects() throws {
     let connection = try Connection(uri: "test:///default")
     #expect(try connection.driverType().uppercased() == "TEST")
@@ -44,7 +44,7 @@ import TestSupport
 }
 
 /// Against the libvirtd that scripts/test started (qemu:///system), with virsh as the oracle.
-@Suite struct SystemLibvirtdTests {
+@Suite(.blockingWork) struct SystemLibvirtdTests {
   @Test func readsWhatVirshReads() async throws {
     let uri = try Integration.environment("OVSVIRT_LIBVIRT_URI")
     let lease = try await HostLease.acquire()

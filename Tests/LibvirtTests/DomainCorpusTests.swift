@@ -6,7 +6,7 @@ import TestSupport
 /// test libvirtd, one NIC moved onto an OVS network portgroup and then onto an OVS bridge trunk with
 /// `ovsvirt attach`, each time compared with what libvirt itself keeps: everything but the chosen NIC
 /// is unchanged, and the NIC changed only as attach means it to.
-@Suite struct DomainCorpusTests {
+@Suite(.blockingWork) struct DomainCorpusTests {
   static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
 
   /// What a NIC may lose when it changes type: its source and VLAN are replaced; host- or guest-side

@@ -6,7 +6,7 @@ import TestSupport
 /// Seed 004 end to end, on the private libvirtd and OVS of scripts/test: ovsvirt makes the bridges
 /// and networks and wires a real (TCG, 64 MiB, diskless) VM's two NICs; OVS is then asked, not
 /// ovsvirt, whether the taps carry the right tags and iface-ids; a live VLAN change follows.
-@Suite struct EndToEndTests {
+@Suite(.blockingWork) struct EndToEndTests {
   @Test func seedHostWithARealVM() async throws {
     let env = try await VMEnvironment.require("e2e")
     defer { env.cleanUp() }

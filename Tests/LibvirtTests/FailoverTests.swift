@@ -7,7 +7,7 @@ import TestSupport
 /// (daemons stopped, an empty database put in, daemons started: the state a failover partner or a
 /// reinstalled OVS has); `apply SPEC && reconcile` brings back every bridge, fake bridge, tunnel
 /// and VM port, the VM ports in one transaction; a second run writes nothing.
-@Suite struct FailoverTests {
+@Suite(.blockingWork) struct FailoverTests {
   @Test func applyAndReconcileRestoreTheHost() async throws {
     let env = try await VMEnvironment.require("fo", exclusive: true)
     defer { env.cleanUp() }

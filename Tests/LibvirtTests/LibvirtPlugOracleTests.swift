@@ -8,7 +8,7 @@ import TestSupport
 /// libvirt's forms (access, trunk with a native VLAN untagged or tagged, an interface <vlan>
 /// overriding its portgroup), external_ids, ingress policing and the linux-htb QoS + Queue of
 /// <bandwidth>.
-@Suite struct LibvirtPlugOracleTests {
+@Suite(.blockingWork) struct LibvirtPlugOracleTests {
   @Test func reconcileMatchesLibvirtsOwnPlugColumnByColumn() async throws {
     let env = try await VMEnvironment.require("plug")
     defer { env.cleanUp() }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// `ovsvirt net …` against the private libvirtd and OVS of scripts/test, with virsh and ovs-vsctl as oracles.
-@Suite struct NetCommandTests {
+@Suite(.blockingWork) struct NetCommandTests {
   struct Environment {
     let uri: String
     let db: String

@@ -1,10 +1,11 @@
 import Foundation
 import Libvirt
 import Testing
+import TestSupport
 
 /// Networks and domains on libvirt's test driver. Its `test:///default` host is shared by every
 /// connection of the process, so each test uses names of its own.
-@Suite struct NetworkDomainTests {
+@Suite(.blockingWork) struct NetworkDomainTests {
   let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
   var net: String { "ovsvl2-\(suffix)" }
   var vm: String { "tiny-\(suffix)" }
@@ -130,7 +131,7 @@ import Testing
   }
 }
 
-@Suite struct DomainEventTests {
+@Suite(.blockingWork) struct DomainEventTests {
   @Test func lifecycleEventsArrive() async throws {
     let connection = try Connection(uri: "test:///default")
     let events = try connection.domainEvents()

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `ovsvirt reconcile` on a real VM: ports deleted, retagged or stripped by hand come back as libvirt
 /// says; a second run does nothing; a NIC whose VLAN cannot be resolved is parked on 4095.
-@Suite struct ReconcileTests {
+@Suite(.blockingWork) struct ReconcileTests {
   @Test func restoresPortsAndParksTheUnresolvable() async throws {
     let env = try await VMEnvironment.require("rec")
     defer { env.cleanUp() }

@@ -5,7 +5,7 @@ import TestSupport
 /// The self-healing daemon heals exactly when libvirt is unhealthy: with libvirtd frozen (SIGSTOP),
 /// a hand retag of a spec port and of a running VM's port are each undone within a second, twice in
 /// a row, from the state watch already knows; after SIGCONT it goes on as before.
-@Suite struct WatchFrozenLibvirtTests {
+@Suite(.blockingWork) struct WatchFrozenLibvirtTests {
   @Test func healsWhileLibvirtdIsFrozen() async throws {
     let env = try await VMEnvironment.require("watchfz", exclusive: true)
     defer { env.cleanUp() }

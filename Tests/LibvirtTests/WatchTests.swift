@@ -4,7 +4,7 @@ import TestSupport
 
 /// `ovsvirt watch` corrects drift by itself: a VM port deleted or retagged by hand comes back as
 /// libvirt says, with no other command; SIGTERM stops it cleanly.
-@Suite struct WatchTests {
+@Suite(.blockingWork) struct WatchTests {
   @Test func correctsDeletedAndRetaggedPorts() async throws {
     let env = try await VMEnvironment.require("watch")
     defer { env.cleanUp() }
@@ -85,7 +85,7 @@ import TestSupport
 /// The daemon across restarts: ovsdb-server and ovs-vswitchd coming back with an empty database
 /// (the spec's bridges and the VM port return, no command run), and libvirtd killed and started
 /// again (the daemon keeps running, resubscribes, and still corrects drift).
-@Suite struct WatchRestartTests {
+@Suite(.blockingWork) struct WatchRestartTests {
   @Test func survivesAnEmptyDatabaseAndALibvirtdRestart() async throws {
     let env = try await VMEnvironment.require("watchr", exclusive: true)
     defer { env.cleanUp() }
@@ -148,7 +148,7 @@ import TestSupport
 /// SIGHUP (what `systemctl reload` sends) makes the daemon read its spec again: what the new file
 /// adds or changes is kept from then on; a file with problems is reported with file:line and the
 /// spec in force stays (still restored); without --spec the signal is logged and ignored.
-@Suite struct WatchReloadTests {
+@Suite(.blockingWork) struct WatchReloadTests {
   @Test func reloadsTheSpecOnSIGHUPAndKeepsTheOldOneWhenTheNewHasProblems() async throws {
     let env = try await VMEnvironment.require("watchhup")
     defer { env.cleanUp() }

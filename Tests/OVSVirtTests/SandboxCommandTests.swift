@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `ovsvirt sandbox` as a user runs it: start, start again (reuse), ovs-vsctl answers, stop.
-@Suite struct SandboxCommandTests {
+@Suite(.blockingWork) struct SandboxCommandTests {
   @Test func startTwiceReusesAndStopEndsExactlyWhatStarted() throws {
     for program in ["ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ip"] { _ = try Integration.program(program) }
     let dir = try TemporaryDirectory.make("cli")

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Proves the environment scripts/test builds is the one later issues rely on: libvirtd plugs a real
 /// (tiny, TCG) VM's tap into the private OVS that the tests control, with the VLAN it was given.
-@Suite struct TestEnvironmentTests {
+@Suite(.blockingWork) struct TestEnvironmentTests {
   @Test func libvirtPlugsVMsIntoThePrivateOVS() async throws {
     let env = try await VMEnvironment.require("vm")
     defer { env.cleanUp() }

@@ -9,7 +9,7 @@ import TestSupport
 /// ping, tcpdump and a TCP transfer as the oracles.
 /// The data-plane suites, one at a time: each runs several simulated hosts, and two labs at once on
 /// two cores under the rest of the suite made first replies miss their bound.
-@Suite(.serialized) struct DataPlaneTests {}
+@Suite(.serialized, .blockingWork) struct DataPlaneTests {}
 
 extension DataPlaneTests {
   @Suite(.serialized) struct TwoHostDataPlaneTests {

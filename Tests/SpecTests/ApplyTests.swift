@@ -5,7 +5,7 @@ import TestSupport
 
 /// `ovsvirt apply` on the OVS half, against a fresh ovsdb-server per test, with ovs-vsctl and
 /// ovsdb-client as oracles.
-@Suite struct ApplyTests {
+@Suite(.blockingWork) struct ApplyTests {
   /// Seed 004's host without libvirt (examples/seed004.yaml minus networks and domains).
   static let seedOVS = """
     bridges:

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Bad specs through the CLI: each one exits 1, names file:line and the fix on stderr, and the
 /// database is byte-for-byte what it was (ovsdb-client dump before = after).
-@Suite struct SpecErrorTests {
+@Suite(.blockingWork) struct SpecErrorTests {
   struct BadSpec: Sendable, CustomTestStringConvertible {
     var name: String
     var yaml: String

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Each validation rule, through the CLI: exit status 1, the reason on stderr, and the database
 /// byte-for-byte as it was (ovsdb-client dump before = after).
-@Suite struct CLIValidationTests {
+@Suite(.blockingWork) struct CLIValidationTests {
   struct Rule: Sendable, CustomTestStringConvertible {
     var name: String
     var command: [String]

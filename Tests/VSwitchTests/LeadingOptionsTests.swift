@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// ovs-vsctl users write `--db=` before the command, virsh users `-c URI`: same meaning as after.
-@Suite struct LeadingOptionsTests {
+@Suite(.blockingWork) struct LeadingOptionsTests {
   @Test func optionsBeforeTheCommandMeanTheSame() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }

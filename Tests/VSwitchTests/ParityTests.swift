@@ -5,7 +5,7 @@ import TestSupport
 
 /// Every seed 004 OVS step and more, each done twice on two fresh databases: once with ovs-vsctl,
 /// once with ovsvirt. The two `ovsdb-client dump`s must describe the same switch.
-@Suite struct ParityTests {
+@Suite(.blockingWork) struct ParityTests {
   struct Case: Sendable, CustomTestStringConvertible {
     var name: String
     var vsctl: [[String]]

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `ovsvirt show` prints what `ovs-vsctl show` prints: the database's uuid line, bridges, ports,
 /// interfaces with their errors, and ovs_version.
-@Suite struct ShowParityTests {
+@Suite(.blockingWork) struct ShowParityTests {
   @Test func sameTextAsOVSVsctlShow() async throws {
     let vsctl = try Integration.program("ovs-vsctl")
     let db = try await PrivateOVSDB.start(vswitchd: true)

@@ -5,7 +5,7 @@ import TestSupport
 
 /// With a real ovs-vswitchd (netdev datapath, in its own network namespace), what ovsvirt writes
 /// becomes real ports: an OpenFlow port number, and a kernel link for internal ports.
-@Suite struct SwitchDaemonTests {
+@Suite(.blockingWork) struct SwitchDaemonTests {
   @Test func portsCreatedByOVSVirtReallyAppear() async throws {
     let ip = try Integration.program("ip")
     let db = try await PrivateOVSDB.start(vswitchd: true)
