@@ -28,6 +28,8 @@ struct WatchCommand: AsyncParsableCommand {
   )
   var spec: String?
   @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
+  @Option(help: "Log lines as text, or json (one object per line, for journald and log shippers).")
+  var logFormat: LogFormat = .text
   @Option(help: "Serve Prometheus metrics on HOST:PORT (port 0: any free one), or 'off'.")
   var metrics: String = "127.0.0.1:9477"
 
@@ -52,7 +54,10 @@ struct WatchCommand: AsyncParsableCommand {
         throw SwitchSession.fail("\(spec) has problems; not watching", code: 1)
       }
     }
-    LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    switch logFormat {
+    case .text: LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    case .json: LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
+    }
     let logger = Logger(label: "ovsvirt.watch")
     let watcher = Watcher(options: watchOptions, logger: logger)
     var server: MetricsServer?
@@ -106,4 +111,9 @@ struct WatchCommand: AsyncParsableCommand {
       logger.error("\(spec) has problems; the spec loaded before stays in force")
     }
   }
+}
+
+/// `watch --log-format`.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
 }
