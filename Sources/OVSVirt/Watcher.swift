@@ -277,7 +277,12 @@ public actor Watcher {
   /// out (their VM is stopping; libvirt's event follows and refreshes the known state).
   private func confirmedDrift(in state: SwitchState) async -> [DesiredPort] {
     var drifted = known.values.filter { !$0.plug.differences(in: state).isEmpty }
-    drifted.removeAll { state.ports[$0.tap] == nil && !tapExists($0.tap) }
+    // Only where this process sees the switch's devices (the bridge's own port is a device where
+    // ovs-vswitchd runs): from another network namespace (a container) it sees no tap, and a
+    // deleted port is then put back on libvirt's word alone.
+    let missing = drifted.filter { state.ports[$0.tap] == nil }
+    let tapsVisible = missing.contains { tapExists($0.bridge) }
+    if tapsVisible { drifted.removeAll { state.ports[$0.tap] == nil && !tapExists($0.tap) } }
     guard !drifted.isEmpty else { return [] }
     // libvirt already sits on a read for longer than a confirmation may take: do not queue behind it.
     if let oldest = pendingReads.values.min(), ContinuousClock.now - oldest > options.confirmWithin {
@@ -292,7 +297,9 @@ public actor Watcher {
     for domain in domains { known = known.filter { $0.value.domain != domain } }
     for port in fresh { known[port.tap] = port }
     metrics.setKnownState(ports: known.count, at: nil)
-    return fresh.filter { !$0.plug.differences(in: state).isEmpty && (state.ports[$0.tap] != nil || tapExists($0.tap)) }
+    return fresh.filter {
+      !$0.plug.differences(in: state).isEmpty && (!tapsVisible || state.ports[$0.tap] != nil || tapExists($0.tap))
+    }
   }
 
   /// `body`'s answer if it comes within `limit`, else nil (a failure is nil too).
