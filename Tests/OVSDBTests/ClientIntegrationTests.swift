@@ -5,7 +5,7 @@ import TestSupport
 
 /// Talks to a real ovsdb-server (fresh database per test) and checks what it reads or writes with
 /// OVS's own tools as independent oracles.
-@Suite(.blockingWork) struct ClientIntegrationTests {
+@Suite struct ClientIntegrationTests {
   @Test func listDatabasesMatchesOvsdbClient() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }

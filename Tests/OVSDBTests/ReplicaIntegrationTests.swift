@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The replica against a real ovsdb-server: every monitor method, guarded transactions, restarts.
-@Suite(.blockingWork) struct ReplicaIntegrationTests {
+@Suite struct ReplicaIntegrationTests {
   static let tables: [String: [String]?] = [
     "Bridge": ["name", "ports"], "Port": ["name", "tag", "trunks"], "Open_vSwitch": nil,
   ]

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Every transact operation and error path against a real ovsdb-server, checked with OVS's tools.
-@Suite(.blockingWork) struct TransactIntegrationTests {
+@Suite struct TransactIntegrationTests {
   @Test func insertWithUUIDNameThenSelectUpdateMutateDelete() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }

@@ -8,7 +8,9 @@ import Testing
 /// threads, and the whole suite runs in one process: a few such tests at once held both for tens of
 /// seconds, so the timers of tests that only await (a reconnect, an inactivity probe) did not fire
 /// — a reconnect that takes milliseconds alone waited 44 s. Suites marked `.blockingWork` prefer
-/// this executor: a concurrent dispatch queue, which adds threads when its jobs block.
+/// this executor: a concurrent dispatch queue, which adds threads when its jobs block. Suites that
+/// drive an OVSDB client in the test process itself are not marked: their replicas, followed from
+/// this executor, missed updates in one full run (ReplicaIntegrationTests), never on the pool.
 public final class BlockingWorkExecutor: TaskExecutor {
   public static let shared = BlockingWorkExecutor()
   private let queue = DispatchQueue(label: "ovsvirt-tests.blocking-work", attributes: .concurrent)

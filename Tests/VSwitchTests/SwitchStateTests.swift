@@ -5,7 +5,7 @@ import TestSupport
 import VSwitch
 
 /// The typed views, read from a real database that ovs-vsctl wrote, agree with ovs-vsctl's own view.
-@Suite(.blockingWork) struct SwitchStateTests {
+@Suite struct SwitchStateTests {
   func state(_ db: PrivateOVSDB) async throws -> SwitchState {
     let client = ReplicaClient(remote: db.remote, tables: SwitchTables.monitored)
     let replica = try await client.start()
