@@ -276,7 +276,7 @@ public actor Watcher {
   /// answers within `confirmWithin`, else as last known. Ports of taps gone from the kernel are left
   /// out (their VM is stopping; libvirt's event follows and refreshes the known state).
   private func confirmedDrift(in state: SwitchState) async -> [DesiredPort] {
-    var drifted = known.values.filter { !$0.plug.differences(in: state).isEmpty }
+    var drifted = known.values.filter { !$0.plug.isHeld(in: state) }
     // Only where this process sees the switch's devices (the bridge's own port is a device where
     // ovs-vswitchd runs): from another network namespace (a container) it sees no tap, and a
     // deleted port is then put back on libvirt's word alone.
@@ -298,7 +298,7 @@ public actor Watcher {
     for port in fresh { known[port.tap] = port }
     metrics.setKnownState(ports: known.count, at: nil)
     return fresh.filter {
-      !$0.plug.differences(in: state).isEmpty && (!tapsVisible || state.ports[$0.tap] != nil || tapExists($0.tap))
+      !$0.plug.isHeld(in: state) && (!tapsVisible || state.ports[$0.tap] != nil || tapExists($0.tap))
     }
   }
 

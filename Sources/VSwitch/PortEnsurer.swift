@@ -16,14 +16,8 @@ extension SwitchPlanner {
   {
     let name = plug.name
     guard let target = state.bridges[plug.bridge] else { throw unknownBridge(plug.bridge) }
-    var wanted = plug.vlan
-    if let fakeVLAN = target.vlan, wanted == .untagged { wanted = VLANSettings(tag: try VLANID(fakeVLAN)) }
-    if let port = state.ports[name], port.bridgeUUID == target.uuid, port.vlanSettings == wanted,
-      plug.portExternalIDs.allSatisfy({ port.externalIDs[$0.key] == $0.value }),
-      Self.interfaces(of: port, hold: plug, in: state), Self.shaping(of: port, holds: plug.shaping, in: state)
-    {
-      return []
-    }
+    if plug.isHeld(in: state) { return [] }
+    let wanted = plug.vlan(on: target)
     guardNameRead(name, &txn)
     guardNameRead(plug.bridge, &txn)
     guard let port = state.ports[name] else {
@@ -111,7 +105,7 @@ extension SwitchPlanner {
 
   /// Whether every interface of `port` named like it already has the plug's external_ids (other keys
   /// may be there) and policing.
-  private static func interfaces(of port: PortView, hold plug: TapPlug, in state: SwitchState) -> Bool {
+  static func interfaces(of port: PortView, hold plug: TapPlug, in state: SwitchState) -> Bool {
     port.interfaces.allSatisfy { uuid in
       guard let interface = state.interfacesByUUID[uuid], interface.name == plug.name else { return true }
       return plug.interfaceExternalIDs.allSatisfy { interface.externalIDs[$0.key] == $0.value }

@@ -1,15 +1,29 @@
 import OVSDB
 
 extension TapPlug {
+  /// The VLAN columns this plug gives a port on `target`: an untagged port on a fake bridge takes
+  /// the fake bridge's VLAN, as `ovs-vsctl add-port` does.
+  func vlan(on target: BridgeView) -> VLANSettings {
+    guard let fakeVLAN = target.vlan, vlan == .untagged, let tag = try? VLANID(fakeVLAN) else { return vlan }
+    return VLANSettings(tag: tag)
+  }
+
+  /// Whether OVS already holds exactly this plug: the test `ensurePort` adds nothing on, without
+  /// describing anything (watch asks it of every known VM port on every change).
+  public func isHeld(in state: SwitchState) -> Bool {
+    guard let target = state.bridges[bridge], let port = state.ports[name] else { return false }
+    return port.bridgeUUID == target.uuid && port.vlanSettings == vlan(on: target)
+      && portExternalIDs.allSatisfy { port.externalIDs[$0.key] == $0.value }
+      && SwitchPlanner.interfaces(of: port, hold: self, in: state)
+      && SwitchPlanner.shaping(of: port, holds: shaping, in: state)
+  }
+
   /// How OVS differs from this plug, one phrase per difference; empty when OVS holds exactly what
   /// `SwitchPlanner.ensurePort` would leave (the same tests it uses to add nothing).
   public func differences(in state: SwitchState) -> [String] {
     guard let target = state.bridges[bridge] else { return ["bridge \(bridge) does not exist"] }
     guard let port = state.ports[name] else { return ["no port \(name)"] }
-    var wanted = vlan
-    if let fakeVLAN = target.vlan, wanted == .untagged, let tag = try? VLANID(fakeVLAN) {
-      wanted = VLANSettings(tag: tag)
-    }
+    let wanted = vlan(on: target)
     var found: [String] = []
     if port.bridgeUUID != target.uuid { found.append("on bridge \(port.bridge), not \(bridge)") }
     if port.vlanSettings != wanted { found.append("\(port.vlanSettings.summary), not \(wanted.summary)") }

@@ -15,35 +15,14 @@ import TestSupport
         (try String(contentsOfFile: root + "/libvirtd.pid", encoding: .utf8)).trimmingCharacters(
           in: .whitespacesAndNewlines)))
     let (uri, db, dir) = (env.uri, env.db, env.directory)
-    let id = getpid() % 100000
-    let (bridge, vm, net, mgmt) = ("fzbr\(id)", "ovsvirt-test-fz-\(id)", "ovsvirt-test-fzvl-\(id)", "fzmgmt\(id)")
+    let host = SpecHostWithVM(short: "fz", long: "fz")
     let common = ["--db", db, "--connect", uri]
     defer {
       kill(libvirtd, SIGCONT)
-      env.remove(domains: [vm], networks: [net], bridges: [bridge])
+      host.remove(from: env)
     }
-    let spec = try env.spec(
-      """
-      bridges:
-        - name: \(bridge)
-          datapath_type: netdev
-          ports: [{name: \(mgmt), type: internal, access: 77}]
-      networks:
-        - name: \(net)
-          bridge: \(bridge)
-          portgroups: [{name: vlan-120, vlan: 120, default: true}]
-      """)
-    let applied = try CLI.run(["apply", spec] + common, in: dir)
-    try #require(applied.status == 0, "\(applied.stderr)")
-    try env.virsh(
-      "create",
-      xml: VMEnvironment.tinyVM(
-        vm,
-        interfaces: [
-          "<interface type='network'><mac address='52:54:00:fe:00:01'/><source network='\(net)'/>"
-            + "<model type='e1000'/></interface>"
-        ]))
-    let tap = try #require(try VirtXMLFacade.interfaces(try env.virsh("dumpxml", vm)).first?.target)
+    let (spec, tap) = try host.create(env, mac: "52:54:00:fe:00:01")
+    let (vm, mgmt) = (host.vm, host.managementPort)
 
     let log = dir + "/watch.log"
     let watcher = try CLI.start(

@@ -93,32 +93,11 @@ import TestSupport
     let ovsDir = try Integration.environment("OVSVIRT_TEST_OVS_DIR")
     let root = try Integration.environment("OVSVIRT_TEST_RUNDIR")
     let (uri, db, dir) = (env.uri, env.db, env.directory)
-    let id = getpid() % 100000
-    let (bridge, vm, net) = ("wrbr\(id)", "ovsvirt-test-wr-\(id)", "ovsvirt-test-wrvl-\(id)")
     let common = ["--db", db, "--connect", uri]
-    defer { env.remove(domains: [vm], networks: [net], bridges: [bridge]) }
-    let spec = try env.spec(
-      """
-      bridges:
-        - name: \(bridge)
-          datapath_type: netdev
-          ports: [{name: wrmgmt\(id), type: internal, access: 77}]
-      networks:
-        - name: \(net)
-          bridge: \(bridge)
-          portgroups: [{name: vlan-120, vlan: 120, default: true}]
-      """)
-    let applied = try CLI.run(["apply", spec] + common, in: dir)
-    try #require(applied.status == 0, "\(applied.stderr)")
-    try env.virsh(
-      "create",
-      xml: VMEnvironment.tinyVM(
-        vm,
-        interfaces: [
-          "<interface type='network'><mac address='52:54:00:ee:00:01'/><source network='\(net)'/>"
-            + "<model type='e1000'/></interface>"
-        ]))
-    let tap = try #require(try VirtXMLFacade.interfaces(try env.virsh("dumpxml", vm)).first?.target)
+    let host = SpecHostWithVM(short: "wr", long: "wr")
+    defer { host.remove(from: env) }
+    let (spec, tap) = try host.create(env, mac: "52:54:00:ee:00:01")
+    let (vm, mgmt) = (host.vm, host.managementPort)
 
     let log = dir + "/watch.log"
     let watcher = try CLI.start(
@@ -131,8 +110,8 @@ import TestSupport
     #expect(
       await eventually(timeout: .seconds(60)) { (try? env.vsctl("get", "Port", tap, "tag")) == "120" },
       "VM port not restored after the empty database: \(logText())")
-    #expect(try env.vsctl("get", "Port", "wrmgmt\(id)", "tag") == "77")
-    #expect(try env.vsctl("get", "Interface", "wrmgmt\(id)", "type") == "internal")
+    #expect(try env.vsctl("get", "Port", mgmt, "tag") == "77")
+    #expect(try env.vsctl("get", "Interface", mgmt, "type") == "internal")
 
     _ = try env.oracle(daemons, ["libvirtd-restart", root])
     #expect(
