@@ -113,7 +113,9 @@ extension ReplicaClient {
           do {
             try Self.handle(method, params, replica: replica)
           } catch {
+            // Nothing after this update can be applied on top of it: stop here and resync.
             await self.monitorBroken(on: connection)
+            return true
           }
         }
         return true
