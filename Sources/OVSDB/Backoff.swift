@@ -10,8 +10,19 @@ public struct Backoff: Sendable, Hashable {
   }
 
   public func delay(attempt: Int) -> Duration {
-    let ceiling = min(maximum, initial * (1 << min(attempt, 30)))
+    delay(attempt: attempt, jitter: Double.random(in: 0...1))
+  }
+
+  /// The delay for `attempt` with the random part given (0…1 of the ceiling), so a caller that must
+  /// be deterministic (the session state machine under test) can choose it.
+  public func delay(attempt: Int, jitter: Double) -> Duration {
+    let ceiling = ceiling(attempt: attempt)
     let nanoseconds = Double(ceiling.components.seconds) * 1e9 + Double(ceiling.components.attoseconds) / 1e9
-    return .nanoseconds(Int64(Double.random(in: 0...1) * nanoseconds))
+    return .nanoseconds(Int64(min(max(jitter, 0), 1) * nanoseconds))
+  }
+
+  /// The longest delay `attempt` may wait: `initial`·2^attempt, capped at `maximum`.
+  public func ceiling(attempt: Int) -> Duration {
+    min(maximum, initial * (1 << min(max(attempt, 0), 30)))
   }
 }

@@ -10,6 +10,7 @@ public final class Replica: Sendable {
   private let state = NIOLockedValueBox(ReplicaSnapshot(tables: [:]))
   private let changeContinuations = NIOLockedValueBox<[Int: AsyncStream<ReplicaChange>.Continuation]>([:])
   private let nextObserver = NIOLockedValueBox(0)
+  private let updateWaiters = GenerationWaiters()
 
   public init(schema: DatabaseSchema, columns: [String: [String]?]) {
     self.schema = schema
@@ -102,6 +103,23 @@ public final class Replica: Sendable {
       )
     }
     for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.yield(change) }
+    updateWaiters.advance(to: change.generation)
+  }
+
+  /// Waits until an update after `generation` has been applied. False when none came by `deadline`,
+  /// or the replica's client has closed.
+  public func waitForUpdate(after generation: Int, until deadline: ContinuousClock.Instant) async -> Bool {
+    await updateWaiters.wait(after: generation, until: deadline)
+  }
+
+  /// Waits until `condition` holds for the replica, checking it again after each applied update
+  /// (not on a timer). False when it still does not hold at `deadline`.
+  public func wait(until deadline: ContinuousClock.Instant, for condition: (ReplicaSnapshot) -> Bool) async -> Bool {
+    while true {
+      let current = snapshot
+      if condition(current) { return true }
+      guard await waitForUpdate(after: current.generation, until: deadline) else { return condition(snapshot) }
+    }
   }
 
   static func reindexed(
@@ -125,6 +143,7 @@ public final class Replica: Sendable {
   /// Ends every change stream (the replica's client is shutting down).
   public func finish() {
     for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.finish() }
+    updateWaiters.finish()
   }
 
   /// A row as inserted, with every monitored column the server omitted (the server leaves out

@@ -8,7 +8,8 @@ public actor ReplicaClient {
     public var connectTimeout: Duration = .seconds(5)
     /// Per-call timeout, and how long a transaction waits for a reconnect.
     public var callTimeout: Duration = .seconds(30)
-    /// An `echo` is sent this often; no answer within the same time closes and reconnects.
+    /// An `echo` is sent once nothing was received for this long; no answer within the same time
+    /// closes and reconnects.
     public var probeInterval: Duration? = .seconds(5)
     public var backoff = Backoff()
     /// Monitor methods to try, in order.
@@ -25,19 +26,29 @@ public actor ReplicaClient {
 
   public nonisolated let remote: String
   public nonisolated let options: Options
-  private let tables: [String: [String]?]
-  private var client: OVSDBClient?
-  private var replicaStorage: Replica?
-  private var maintainTask: Task<Void, Never>?
-  private var closed = false
-  private let monitorID: JSON = "ovsvirt"
+  let tables: [String: [String]?]
+  let monitorID: JSON = "ovsvirt"
+  /// Where the session is (connecting, monitoring, backing off, …); this actor carries out its actions.
+  var session: ReplicaSessionStateMachine
+  /// The monitored connection; nil until the first sync and while reconnecting.
+  var client: OVSDBClient?
+  /// A connection being set up (schema, monitor request), not monitored yet.
+  var pendingConnection: OVSDBClient?
+  var replicaStorage: Replica?
+  /// Carries out the session's actions from `start` until `close` (or a failed first sync).
+  var driver: Task<Void, Never>?
+  /// Callers of `start` waiting for the first sync.
+  var startWaiters: [CheckedContinuation<Replica, any Error>] = []
+  /// Advanced to `syncCount` at every sync, finished by `close`: a transaction waiting for a
+  /// reconnect waits on it.
+  let syncs = GenerationWaiters()
 
   /// The monitor method the server accepted on the latest connection.
-  public private(set) var monitorMethod: MonitorMethod?
+  public var monitorMethod: MonitorMethod? { session.acceptedMethod }
   /// Completed (re)synchronisations: 1 after `start`, +1 per reconnect.
-  public private(set) var syncCount = 0
+  public var syncCount: Int { session.syncCount }
   /// Whether the latest (re)synchronisation resumed from the last transaction id instead of a full dump.
-  public private(set) var lastSyncResumed = false
+  public var lastSyncResumed: Bool { session.lastSyncResumed }
   /// How many transactions were rerun because a guard found the data changed (for tests and metrics).
   public private(set) var conflictReruns = 0
 
@@ -46,16 +57,24 @@ public actor ReplicaClient {
     self.remote = remote
     self.tables = tables
     self.options = options
+    session = ReplicaSessionStateMachine(
+      methods: options.methods, probeInterval: options.probeInterval, backoff: options.backoff)
   }
 
   /// Connects and returns once the first full copy is in the replica.
   @discardableResult
   public func start() async throws -> Replica {
     if let replicaStorage { return replicaStorage }
-    let connected = try await connectAndSync()
-    maintainTask = Task { await self.maintain(connected) }
-    guard let replicaStorage else { throw OVSDBError.connectionClosed(method: nil) }
-    return replicaStorage
+    switch session.start() {
+    case .connect:
+      driver = Task { await self.run(.connect) }
+    default:
+      // Closed: there is nothing to start. Otherwise a start is under way; this call joins it.
+      if session.isClosed { throw OVSDBError.connectionClosed(method: nil) }
+    }
+    // Not a deadline of its own: every step of the first sync is bounded (connect and call
+    // timeouts, `options.deadline`), and `close` ends it too.
+    return try await withCheckedThrowingContinuation { startWaiters.append($0) }
   }
 
   public var replica: Replica? { replicaStorage }
@@ -63,11 +82,7 @@ public actor ReplicaClient {
 
   /// Stops reconnecting and closes the connection.
   public func close() async {
-    closed = true
-    maintainTask?.cancel()
-    await client?.close()
-    client = nil
-    replicaStorage?.finish()
+    if case .shutdown = session.close() { await shutdown() }
   }
 
   /// Drops the current connection as if the network failed (tests use it to exercise resume).
@@ -125,167 +140,29 @@ public actor ReplicaClient {
 
   /// Waits (bounded) until the replica has applied an update after `generation`.
   public func waitForReplica(newerThan generation: Int, timeout: Duration = .seconds(2)) async {
-    let deadline = min(ContinuousClock.now + timeout, options.deadline ?? .now + timeout)
-    while (replicaStorage?.snapshot.generation ?? 0) <= generation, ContinuousClock.now < deadline {
-      try? await Task.sleep(for: .milliseconds(5))
-    }
+    guard let replica = replicaStorage else { return }
+    _ = await replica.waitForUpdate(after: generation, until: deadline(after: timeout))
   }
 
+  /// The monitored connection, waiting (at most the call timeout) for a reconnect to finish.
   private func connectedClient() async throws -> OVSDBClient {
-    let deadline = min(ContinuousClock.now + options.callTimeout, options.deadline ?? .now + options.callTimeout)
+    let deadline = deadline(after: options.callTimeout)
     while true {
+      let seen = session.syncCount
       if let client, client.rpc.isActive { return client }
-      if closed { throw OVSDBError.connectionClosed(method: nil) }
-      guard ContinuousClock.now < deadline else {
+      if session.isClosed { throw OVSDBError.connectionClosed(method: nil) }
+      // Woken by the next sync (which may again be lost before we look: then wait for another).
+      guard await syncs.wait(after: seen, until: deadline) else {
+        if session.isClosed { throw OVSDBError.connectionClosed(method: nil) }
         throw OVSDBError.timedOut(method: "reconnect to \(remote)", seconds: Self.seconds(options.callTimeout))
       }
-      try await Task.sleep(for: .milliseconds(10))
     }
   }
 
-  // MARK: - Connection lifecycle
-
-  private func connectAndSync() async throws -> OVSDBClient {
-    let fresh = try await OVSDBClient.connect(
-      remote, timeout: try bounded(options.connectTimeout, for: "connect to \(remote)"))
-    do {
-      let replica: Replica
-      if let existing = replicaStorage {
-        replica = existing
-      } else {
-        let schema = try await fresh.schema(
-          of: options.database, timeout: try bounded(options.callTimeout, for: "get_schema"))
-        for table in tables.keys where schema[table] == nil {
-          throw OVSDBError.protocolViolation("table \(table) is not in the \(options.database) schema")
-        }
-        // Columns an older server lacks are left out rather than refused.
-        var known: [String: [String]?] = [:]
-        for (table, columns) in tables {
-          known[table] = columns.map { $0.filter { schema[table]?[$0] != nil } }
-        }
-        replica = Replica(schema: schema, columns: known)
-      }
-      try await monitor(fresh, into: replica)
-      replicaStorage = replica
-      client = fresh
-      syncCount += 1
-      return fresh
-    } catch {
-      await fresh.close()
-      throw error
-    }
-  }
-
-  private func monitor(_ connection: OVSDBClient, into replica: Replica) async throws {
-    let preferred = monitorMethod.map { m in [m] + options.methods.filter { $0 != m } } ?? options.methods
-    var lastError: (any Error)?
-    for method in preferred {
-      let requests = method.requests(replica.columns, schema: replica.schema)
-      let db = JSON.string(options.database)
-      do {
-        var writer = JSONWriter()
-        switch method {
-        case .monitorCondSince:
-          // The all-zero id asks for a full dump (the server rejects null).
-          let last = JSON.string(replica.lastTransactionID ?? "00000000-0000-0000-0000-000000000000")
-          writer.write(.array([db, monitorID, requests, last]))
-          let reply = try await connection.rpc.callRaw(
-            method.rawValue, encodedParams: writer.bytes,
-            timeout: try bounded(options.callTimeout, for: method.rawValue))
-          let (head, updates) = try TableUpdates.decodeTrailing(
-            reply, leading: 2, version2: true, schema: replica.schema)
-          guard case .bool(let found) = head[0] else {
-            throw OVSDBError.protocolViolation("monitor_cond_since reply is not [found, last-txn-id, updates]")
-          }
-          replica.apply(updates, resync: !found, lastTransactionID: head[1].stringValue)
-          lastSyncResumed = found
-        case .monitorCond, .monitor:
-          writer.write(.array([db, monitorID, requests]))
-          let reply = try await connection.rpc.callRaw(
-            method.rawValue, encodedParams: writer.bytes,
-            timeout: try bounded(options.callTimeout, for: method.rawValue))
-          replica.apply(
-            try TableUpdates(raw: reply, version2: method == .monitorCond, schema: replica.schema), resync: true)
-          lastSyncResumed = false
-        }
-        monitorMethod = method
-        return
-      } catch let error as OVSDBError {
-        guard case .rpcError = error else { throw error }
-        lastError = error
-      }
-    }
-    throw lastError ?? OVSDBError.protocolViolation("no monitor method configured")
-  }
-
-  /// Applies notifications until the connection ends, then reconnects with backoff, forever (until `close`).
-  private func maintain(_ first: OVSDBClient) async {
-    var current = first
-    while !closed {
-      await pump(current)
-      if client === current { client = nil }
-      var attempt = 0
-      while !closed {
-        try? await Task.sleep(for: options.backoff.delay(attempt: attempt))
-        attempt += 1
-        if closed { return }
-        if let next = try? await connectAndSync() {
-          current = next
-          break
-        }
-      }
-    }
-  }
-
-  private func pump(_ connection: OVSDBClient) async {
-    guard let replica = replicaStorage else { return }
-    let probe = options.probeInterval
-    await withTaskGroup(of: Void.self) { group in
-      group.addTask {
-        for await event in connection.rpc.events {
-          guard case .notification(let method, let params) = event else { continue }
-          do {
-            try Self.handle(method, params, replica: replica)
-          } catch {
-            // A notification we cannot read leaves the replica unknown: resync from scratch.
-            await connection.close()
-          }
-        }
-      }
-      if let probe {
-        group.addTask {
-          while !Task.isCancelled && connection.rpc.isActive {
-            try? await Task.sleep(for: probe)
-            if Task.isCancelled { return }
-            do {
-              _ = try await connection.rpc.call("echo", ["probe"], timeout: probe)
-            } catch {
-              await connection.close()
-              return
-            }
-          }
-        }
-      }
-      await group.next()
-      group.cancelAll()
-    }
-  }
-
-  static func handle(_ method: String, _ params: RawJSON, replica: Replica) throws {
-    switch method {
-    case "update", "update2":
-      let (_, updates) = try TableUpdates.decodeTrailing(
-        params, leading: 1, version2: method == "update2", schema: replica.schema)
-      replica.apply(updates)
-    case "update3":
-      let (head, updates) = try TableUpdates.decodeTrailing(params, leading: 2, version2: true, schema: replica.schema)
-      replica.apply(updates, lastTransactionID: head[1].stringValue)
-    case "monitor_canceled":
-      // The database was removed or its schema converted: our monitor is gone.
-      throw OVSDBError.protocolViolation("server canceled the monitor")
-    default:
-      break
-    }
+  /// `timeout` from now, but no later than `options.deadline`.
+  private func deadline(after timeout: Duration) -> ContinuousClock.Instant {
+    let own = ContinuousClock.now + timeout
+    return options.deadline.map { min(own, $0) } ?? own
   }
 
   /// `timeout`, cut to what is left before `options.deadline`; once it has passed, `method` is not

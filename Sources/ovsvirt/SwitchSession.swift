@@ -88,14 +88,11 @@ struct SwitchSession {
   /// Like ovs-vsctl: returns once ovs-vswitchd has applied configuration `sequence` (nil: no wait).
   func waitApplied(_ sequence: Int64?, client: ReplicaClient) async throws {
     guard let sequence, let replica = await client.replica else { return }
-    let deadline = options.deadline
-    while !ConfigSequence.applied(sequence, in: replica.snapshot) {
-      guard ContinuousClock.now < deadline else {
-        throw fail(
-          "the change is in the database, but ovs-vswitchd has not applied it within --timeout \(SwitchOptions.seconds(options.timeout))s: is it running? (--no-wait does not wait)",
-          code: 2)
-      }
-      try await Task.sleep(for: .milliseconds(5))
+    // Rechecked as each update arrives, not on a timer.
+    guard await replica.wait(until: options.deadline, for: { ConfigSequence.applied(sequence, in: $0) }) else {
+      throw fail(
+        "the change is in the database, but ovs-vswitchd has not applied it within --timeout \(SwitchOptions.seconds(options.timeout))s: is it running? (--no-wait does not wait)",
+        code: 2)
     }
   }
 

@@ -191,6 +191,34 @@ import TestSupport
     }
   }
 
+  @Test func olderServerRefusingNewerMonitorsIsFollowedWithTheOldest() async throws {
+    // An ovsdb-server before 2.9 knows neither monitor_cond_since nor monitor_cond.
+    let schemaJSON = try JSONParser.parse(
+      try String(contentsOfFile: "/usr/share/openvswitch/vswitch.ovsschema", encoding: .utf8))
+    let a = "aaaaaaaa-0000-0000-0000-000000000001"
+    try await withServer({ method, message in
+      switch method {
+      case "get_schema": return .result(schemaJSON)
+      case "monitor": return .result(["Bridge": [a: ["new": ["name": "a"]]]])
+      default:
+        let id = message["id"] ?? .null
+        return .raw(RPCMessage.response(id: id, result: .null, error: "unknown method").encoded())
+      }
+    }) { server in
+      var options = ReplicaClient.Options()
+      options.probeInterval = nil
+      let client = ReplicaClient(remote: "unix:" + server.path, tables: ["Bridge": ["name"]], options: options)
+      let replica = try await client.start()
+      #expect(await client.monitorMethod == .monitor)
+      #expect(
+        server.received.compactMap { $0["method"]?.stringValue }.filter { $0.hasPrefix("monitor") } == [
+          "monitor_cond_since", "monitor_cond", "monitor",
+        ])
+      #expect(replica.snapshot.rows("Bridge").values.compactMap { $0["name"]?.scalar?.stringValue } == ["a"])
+      await client.close()
+    }
+  }
+
   @Test func resumeAppliesOnlyTheChangesSinceTheLastTransaction() async throws {
     // ovsdb-server 3.1 never answers found=true; this peer does, as newer servers with history do.
     let schemaJSON = try JSONParser.parse(
