@@ -75,7 +75,7 @@ let package = Package(
     .target(
       name: "TestSupport",
       dependencies: [
-        "OVSDB", "OVSVirt",
+        "OVSDB", "VSwitch", "OVSVirt",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

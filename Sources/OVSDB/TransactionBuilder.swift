@@ -56,6 +56,13 @@ public struct TransactionBuilder {
     return found
   }
 
+  /// Adds guards and operations planned earlier on a builder of this same snapshot (a plan kept as
+  /// a value, e.g. to print it first): the transaction is then exactly the one that was planned.
+  public mutating func include(guards planned: [DBOperation], operations: [DBOperation]) {
+    for operation in planned { addGuard(operation) }
+    self.operations += operations
+  }
+
   /// Adds an operation to commit.
   public mutating func add(_ operation: DBOperation) {
     operations.append(operation)

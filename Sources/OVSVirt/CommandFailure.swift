@@ -14,10 +14,14 @@ public struct CommandFailure: Error, Sendable, Equatable, CustomStringConvertibl
 
   public var kind: Kind
   public var message: String
+  /// Lines that say what exactly went wrong (e.g. each problem of a spec, with its file:line),
+  /// shown before the message.
+  public var details: [String]
 
-  public init(_ kind: Kind, _ message: String) {
+  public init(_ kind: Kind, _ message: String, details: [String] = []) {
     self.kind = kind
     self.message = message
+    self.details = details
   }
 
   public var description: String { message }

@@ -32,23 +32,13 @@ extension SwitchPlanner {
       let portName = insertPort(
         tap, interfaces: [InterfaceSpec(name: tap)], columns: columns, interfaceExternalIDs: plug.interfaceExternalIDs,
         interfaceColumns: plug.policing.map(Self.columns) ?? [:], in: &txn)
-      txn.add(
-        .mutate(
-          table: "Bridge", where: [.uuid(target.uuid)],
-          mutations: [Mutation("ports", .insert, .set([.namedUUID(portName)]))]))
+      attach([.namedUUID(portName)], to: target.uuid, in: &txn)
       let policed = plug.policing.map { $0 == .off ? "" : ", policing \($0.rate) kbit/s" } ?? ""
       return ["add port \(name) to \(plug.bridge) (\(wanted.summary)\(policed)\(shaped))"]
     }
     var actions: [String] = []
     if port.bridgeUUID != target.uuid {
-      txn.add(
-        .mutate(
-          table: "Bridge", where: [.uuid(port.bridgeUUID)],
-          mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
-      txn.add(
-        .mutate(
-          table: "Bridge", where: [.uuid(target.uuid)],
-          mutations: [Mutation("ports", .insert, .scalar(.uuid(port.uuid)))]))
+      move(port, to: target.uuid, in: &txn)
       actions.append("move port \(name) from \(port.bridge) to \(plug.bridge)")
     }
     var portRow: [String: Datum] = [:]

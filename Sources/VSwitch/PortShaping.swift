@@ -151,9 +151,7 @@ extension SwitchPlanner {
     isOwned(externalIDs) || (!plugIDs.isEmpty && carries(externalIDs, plugIDs))
   }
 
-  static func isOwned(_ externalIDs: [String: String]) -> Bool {
-    externalIDs[SwitchTables.ownerKey] == SwitchTables.ownerValue
-  }
+  static func isOwned(_ externalIDs: [String: String]) -> Bool { SwitchTables.isOwned(externalIDs) }
 
   static func carries(_ externalIDs: [String: String], _ wanted: [String: String]) -> Bool {
     wanted.allSatisfy { externalIDs[$0.key] == $0.value }

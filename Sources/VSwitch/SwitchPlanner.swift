@@ -28,8 +28,7 @@ public struct SwitchPlanner: Sendable {
       guard mayExist else { throw exists("bridge", name.rawValue) }
       if existing.isFake {
         throw ValidationError(
-          subject: "bridge '\(name)'",
-          problem: "exists as a fake bridge on \(existing.parent ?? "?") VLAN \(existing.vlan ?? 0)",
+          subject: "bridge '\(name)'", problem: "exists as \(existing.role)",
           fix: "delete it first (ovsvirt bridge del \(name)) or use another name")
       }
       if let datapathType, existing.datapathType != datapathType {
@@ -41,15 +40,10 @@ public struct SwitchPlanner: Sendable {
       return
     }
     try requireFreeName(name.rawValue, state: state, role: "bridge")
-    let port = addInternalPort(name, portColumns: [:], in: &txn)
-    let bridge = "br_\(name.rawValue.identifierSafe)"
-    var row: [String: Datum] = [
-      "name": .scalar(.string(name.rawValue)), "ports": .scalar(.namedUUID(port)),
-      "external_ids": .map(externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine }),
-    ]
+    var row: [String: Datum] = [:]
     if !otherConfig.isEmpty { row["other_config"] = .map(otherConfig) }
     if let datapathType { row["datapath_type"] = .scalar(.string(datapathType)) }
-    txn.add(.insert(table: "Bridge", row: row, uuidName: bridge))
+    let bridge = insertBridge(name, columns: row, externalIDs: externalIDs, in: &txn)
     try addToRoot(bridge, state: state, &txn)
   }
 
@@ -67,28 +61,24 @@ public struct SwitchPlanner: Sendable {
         subject: "bridge '\(name)'", problem: "parent '\(parent)' is itself a fake bridge",
         fix: "use its parent '\(parentView.parent ?? "")' with VLAN \(vlan)")
     }
-    if let existing = state.bridges[name.rawValue] {
+    switch state.fakeBridge(name.rawValue, parent: parent, vlan: vlan) {
+    case .present:
       guard mayExist else { throw exists("bridge", name.rawValue) }
-      guard existing.parent == parent, existing.vlan == vlan.value else {
-        let now = existing.parent.map { "a fake bridge on \($0) VLAN \(existing.vlan ?? 0)" } ?? "a real bridge"
-        throw ValidationError(
-          subject: "bridge '\(name)'", problem: "exists as \(now)", fix: "delete it first or use another name")
-      }
       return
-    }
-    if let other = state.bridges.values.first(where: { $0.parent == parent && $0.vlan == vlan.value }) {
+    case .differs(let now):
+      guard mayExist else { throw exists("bridge", name.rawValue) }
       throw ValidationError(
-        subject: "bridge '\(name)'",
-        problem: "'\(other.name)' is already the fake bridge for VLAN \(vlan) on \(parent)",
-        fix: "use '\(other.name)' or another VLAN")
+        subject: "bridge '\(name)'", problem: "exists as \(now)", fix: "delete it first or use another name")
+    case .vlanTaken(let other):
+      throw ValidationError(
+        subject: "bridge '\(name)'", problem: "'\(other)' is already the fake bridge for VLAN \(vlan) on \(parent)",
+        fix: "use '\(other)' or another VLAN")
+    case .absent:
+      break
     }
     try requireFreeName(name.rawValue, state: state, role: "bridge")
-    let port = addInternalPort(
-      name, portColumns: ["fake_bridge": true, "tag": .scalar(.integer(Int64(vlan.value)))], in: &txn)
-    txn.add(
-      .mutate(
-        table: "Bridge", where: [.uuid(parentView.uuid)],
-        mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))]))
+    let port = insertFakeBridgePort(name, vlan: vlan, in: &txn)
+    attach([.namedUUID(port)], to: parentView.uuid, in: &txn)
   }
 
   /// `ovs-vsctl del-br NAME`: a real bridge goes with all its ports and fake bridges; a fake
@@ -102,18 +92,11 @@ public struct SwitchPlanner: Sendable {
     }
     if bridge.isFake {
       let doomed = state.ports.values.filter { $0.bridge == name || ($0.fakeBridge && $0.name == name) }
-      txn.add(
-        .mutate(
-          table: "Bridge", where: [.uuid(bridge.uuid)],
-          mutations: [Mutation("ports", .delete, .set(doomed.map { .uuid($0.uuid) }))]))
+      detach(doomed.map(\.uuid), from: bridge.uuid, in: &txn)
       return
     }
     guard let root = state.root else { return }
-    // Unreferenced Port and Interface rows are garbage-collected by the server.
-    txn.add(
-      .mutate(
-        table: "Open_vSwitch", where: [.uuid(root)],
-        mutations: [Mutation("bridges", .delete, .scalar(.uuid(bridge.uuid)))]))
+    detachBridge(bridge.uuid, root: root, in: &txn)
   }
 
   // MARK: ports
@@ -171,10 +154,7 @@ public struct SwitchPlanner: Sendable {
         fix: "delete that port first, or use another name")
     }
     let port = insertPort(name, interfaces: interfaces, columns: portRow, in: &txn)
-    txn.add(
-      .mutate(
-        table: "Bridge", where: [.uuid(target.uuid)], mutations: [Mutation("ports", .insert, .set([.namedUUID(port)]))])
-    )
+    attach([.namedUUID(port)], to: target.uuid, in: &txn)
   }
 
   /// `ovs-vsctl del-port NAME`.
@@ -190,10 +170,7 @@ public struct SwitchPlanner: Sendable {
       throw ValidationError(
         subject: "port '\(name)'", problem: "does not exist", fix: "check `ovsvirt port list`, or pass --if-exists")
     }
-    txn.add(
-      .mutate(
-        table: "Bridge", where: [.uuid(port.bridgeUUID)],
-        mutations: [Mutation("ports", .delete, .scalar(.uuid(port.uuid)))]))
+    detach([port.uuid], from: port.bridgeUUID, in: &txn)
     // ovsvirt's QoS rows go with their port (QoS is a root table: the server would keep it).
     if let uuid = port.qos, let qos = state.qos[uuid], Self.isOwned(qos.externalIDs) {
       deleteQoS(qos, madeBy: [:], in: &txn)
@@ -299,10 +276,7 @@ public struct SwitchPlanner: Sendable {
         subject: "database", problem: "has no Open_vSwitch row",
         fix: "initialise it (ovsvirt sandbox does, as does ovs-ctl)")
     }
-    txn.add(
-      .mutate(
-        table: "Open_vSwitch", where: [.uuid(root)],
-        mutations: [Mutation("bridges", .insert, .set([.namedUUID(bridge)]))]))
+    attachBridges([.namedUUID(bridge)], root: root, in: &txn)
   }
 
   func exists(_ role: String, _ name: String) -> ValidationError {

@@ -93,6 +93,16 @@ public struct SwitchState: Sendable {
     root.flatMap { snapshot.row("Open_vSwitch", $0)?["ovs_version"]?.scalar?.stringValue }
   }
 
+  /// The root row's external_ids (system-id, marks such as the libvirt networks ovsvirt defined).
+  public var rootExternalIDs: [String: String] { Self.rootExternalIDs(in: snapshot) }
+
+  /// The root row's external_ids, read without indexing the whole switch.
+  public static func rootExternalIDs(in snapshot: ReplicaSnapshot) -> [String: String] {
+    let roots = snapshot.rows("Open_vSwitch")
+    guard let root = roots.keys.min() else { return [:] }
+    return roots[root]?["external_ids"]?.stringMap ?? [:]
+  }
+
   /// `prepared` when it was built from this very snapshot (e.g. ahead of a transaction, while other
   /// work went on), else a view built now.
   public init(_ snapshot: ReplicaSnapshot, prepared: SwitchState?) {

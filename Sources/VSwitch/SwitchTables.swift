@@ -26,4 +26,10 @@ public enum SwitchTables {
   public static let ownerValue = "ovsvirt"
   /// The mark itself, as external_ids.
   public static let ownerIDs = [ownerKey: ownerValue]
+  /// The Port external_ids key naming the cluster host at the other end of a mesh tunnel: such a
+  /// tunnel goes when the desired state no longer names it (its host left).
+  public static let peerKey = "ovsvirt-peer"
+
+  /// Whether `externalIDs` carry ovsvirt's mark (prune only removes such rows).
+  public static func isOwned(_ externalIDs: [String: String]) -> Bool { externalIDs[ownerKey] == ownerValue }
 }

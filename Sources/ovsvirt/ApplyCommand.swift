@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OVSVirt
 
 struct PlanCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -14,10 +15,9 @@ struct PlanCommand: AsyncParsableCommand {
   @OptionGroup var libvirt: LibvirtOptions
 
   func run() async throws {
-    let convergence = SpecConvergence(specOptions: spec, options: options, libvirt: libvirt)
-    let result = try await convergence.run(commit: false)
-    convergence.print(result, applied: false)
-    for problem in result.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
+    let report = try await spec.report(options: options, libvirt: libvirt, commit: false)
+    ApplyOutput(specPath: spec.spec, json: options.json).print(report)
+    for problem in report.plan.problems { FileHandle.standardError.write(Data("ovsvirt: \(problem)\n".utf8)) }
   }
 }
 
@@ -44,27 +44,20 @@ struct ApplyCommand: AsyncParsableCommand {
   @OptionGroup var libvirt: LibvirtOptions
 
   func run() async throws {
-    let convergence = SpecConvergence(specOptions: spec, options: options, libvirt: libvirt)
-    let result = try await convergence.run(commit: !options.dryRun)
-    convergence.print(result, applied: !options.dryRun)
-    var unfinished = result.problems
-    if let failed = result.libvirt?.failed {
-      unfinished.insert("libvirt step failed: \(failed.change): \(failed.error)", at: 0)
-      for change in result.libvirt?.notRun ?? [] { unfinished.append("not done: \(change)") }
-    }
+    let report = try await spec.report(options: options, libvirt: libvirt, commit: !options.dryRun)
+    ApplyOutput(specPath: spec.spec, json: options.json).print(report)
+    let unfinished = report.unfinished
     guard !unfinished.isEmpty else { return }
     let ovs =
-      result.operations == 0
-      ? "OVS already matched the spec" : "OVS is applied (\(result.operations) operations committed)"
-    let done = result.libvirt?.done.count ?? 0
-    FileHandle.standardError.write(
-      Data(
-        """
-        ovsvirt: \(ovs); libvirt: \(done) step\(done == 1 ? "" : "s") done, \(unfinished.count) problem\(unfinished.count == 1 ? "" : "s"):
-        \(unfinished.map { "  \($0)" }.joined(separator: "\n"))
-        ovsvirt: fix the cause, then run `ovsvirt apply \(spec.spec)` again: it only does what is still missing.
-
-        """.utf8))
-    throw ExitCode(3)
+      report.operations == 0
+      ? "OVS already matched the spec" : "OVS is applied (\(report.operations) operations committed)"
+    let done = report.libvirt?.done.count ?? 0
+    throw CommandFailure(
+      .partial,
+      """
+      \(ovs); libvirt: \(done) step\(done == 1 ? "" : "s") done, \(unfinished.count) problem\(unfinished.count == 1 ? "" : "s"):
+      \(unfinished.map { "  \($0)" }.joined(separator: "\n"))
+      ovsvirt: fix the cause, then run `ovsvirt apply \(spec.spec)` again: it only does what is still missing.
+      """)
   }
 }

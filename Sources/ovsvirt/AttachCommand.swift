@@ -44,19 +44,19 @@ struct AttachCommand: AsyncParsableCommand {
     switch (network, bridge) {
     case (let network?, nil):
       guard vlan == nil, trunk == nil else {
-        throw SwitchSession.refuse("--vlan/--trunk go with --bridge; a network's VLAN comes from it or its portgroup")
+        throw CommandFailure.refused("--vlan/--trunk go with --bridge; a network's VLAN comes from it or its portgroup")
       }
       return .network(network, portgroup: portgroup)
     case (nil, let bridge?):
-      guard portgroup == nil else { throw SwitchSession.refuse("--portgroup goes with --network") }
+      guard portgroup == nil else { throw CommandFailure.refused("--portgroup goes with --network") }
       guard let trunk else { return .bridge(bridge, access: vlan) }
       let tags = trunk.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard !tags.isEmpty, tags.allSatisfy({ $0 != nil }) else {
-        throw SwitchSession.refuse("--trunk '\(trunk)': write VLANs 0–4095 separated by commas")
+        throw CommandFailure.refused("--trunk '\(trunk)': write VLANs 0–4095 separated by commas")
       }
       return .bridge(bridge, access: vlan, trunk: tags.compactMap { $0 })
     default:
-      throw SwitchSession.refuse("give exactly one of --network or --bridge")
+      throw CommandFailure.refused("give exactly one of --network or --bridge")
     }
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OVSVirt
 import OVSDB
 import VSwitch
 
@@ -43,7 +44,7 @@ struct BridgeCommand: AsyncParsableCommand {
       let ids = try keyValues(externalIDs, option: "--external-id", subject: "bridge '\(name)'")
       let config = try keyValues(otherConfig, option: "--other-config", subject: "bridge '\(name)'")
       if parent != nil && !(ids.isEmpty && config.isEmpty) {
-        throw SwitchSession.refuse(
+        throw CommandFailure.refused(
           "bridge '\(name)': a fake bridge has no Bridge row of its own to carry --external-id / --other-config")
       }
       try await session.change { txn in
@@ -99,15 +100,6 @@ func checked<T>(_ body: () throws(VSwitch.ValidationError) -> T) throws -> T {
   do {
     return try body()
   } catch {
-    throw SwitchSession.refuse("\(error)")
+    throw CommandFailure.refused("\(error)")
   }
 }
-
-extension SwitchSession {
-  static func refuse(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("ovsvirt: \(message)\n".utf8))
-    return ExitCode(1)
-  }
-}
-
-import Foundation

@@ -43,7 +43,7 @@ struct NetCommand: AsyncParsableCommand {
       var groups = try portgroup.map { try Self.parsePortgroup($0, network: name) }
       if let defaultPortgroup {
         guard let index = groups.firstIndex(where: { $0.name == defaultPortgroup }) else {
-          throw SwitchSession.refuse(
+          throw CommandFailure.refused(
             "network '\(name)': --default-portgroup \(defaultPortgroup) is not one of the portgroups")
         }
         groups[index].isDefault = true
@@ -65,7 +65,7 @@ struct NetCommand: AsyncParsableCommand {
       var created = false
       if state.bridges[bridgeName] == nil {
         guard createBridge else {
-          throw SwitchSession.refuse(
+          throw CommandFailure.refused(
             "network '\(name)': bridge '\(bridgeName)' does not exist in Open vSwitch (\(options.db)); create it with `ovsvirt bridge add \(bridgeName)` or pass --create-bridge"
           )
         }
@@ -78,9 +78,10 @@ struct NetCommand: AsyncParsableCommand {
         try Networks.define(xml, start: start, autostart: autostart, libvirt.access)
       } catch {
         if created {
-          throw SwitchSession.fail(
-            "bridge '\(bridgeName)' was created in Open vSwitch, but libvirt failed: \(error). Fix that and run this command again (the bridge is kept: --create-bridge is then a no-op), or remove the bridge with `ovsvirt bridge del \(bridgeName)`",
-            code: 3)
+          throw CommandFailure(
+            .partial,
+            "bridge '\(bridgeName)' was created in Open vSwitch, but libvirt failed: \(error). Fix that and run this command again (the bridge is kept: --create-bridge is then a no-op), or remove the bridge with `ovsvirt bridge del \(bridgeName)`"
+          )
         }
         throw SwitchSession.translate(error)
       }
@@ -93,7 +94,7 @@ struct NetCommand: AsyncParsableCommand {
       let head = parts[0]
       guard let eq = head.firstIndex(of: "=") else {
         guard !head.isEmpty, parts.count == 1 else {
-          throw SwitchSession.refuse("network '\(network)': portgroup '\(spec)' has no name")
+          throw CommandFailure.refused("network '\(network)': portgroup '\(spec)' has no name")
         }
         return Networks.Portgroup(name: head, vlans: [])
       }
@@ -102,7 +103,7 @@ struct NetCommand: AsyncParsableCommand {
         Int($0.trimmingCharacters(in: .whitespaces))
       }
       guard !name.isEmpty, !tags.isEmpty, tags.allSatisfy({ $0.map { (0...4095).contains($0) } ?? false }) else {
-        throw SwitchSession.refuse(
+        throw CommandFailure.refused(
           "network '\(network)': portgroup '\(spec)': write NAME=VLAN or NAME=V1,V2 with VLANs 0–4095")
       }
       let ids = tags.compactMap { $0 }
@@ -113,7 +114,7 @@ struct NetCommand: AsyncParsableCommand {
         guard kv.count == 2, let tag = Int(kv[1]), (0...4095).contains(tag),
           ["native", "native-tagged"].contains(kv[0])
         else {
-          throw SwitchSession.refuse(
+          throw CommandFailure.refused(
             "network '\(network)': portgroup '\(spec)': '\(option)' is not native=N or native-tagged=N")
         }
         native = tag
@@ -176,7 +177,7 @@ struct NetCommand: AsyncParsableCommand {
       } catch {
         throw SwitchSession.translate(error)
       }
-      if !existed && !ifExists { throw SwitchSession.refuse("network '\(name)' does not exist") }
+      if !existed && !ifExists { throw CommandFailure.refused("network '\(name)' does not exist") }
     }
   }
 }

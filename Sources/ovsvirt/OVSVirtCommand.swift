@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OVSVirt
 
 struct OVSVirtCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -42,6 +43,8 @@ enum Main {
       } else {
         try command.run()
       }
+    } catch let failure as CommandFailure {
+      exit(ExitStatus.report(failure))
     } catch {
       let code = OVSVirtCommand.exitCode(for: error)
       if code == .validationFailure {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OVSVirt
 import OVSDB
 import VSwitch
 
@@ -13,12 +14,12 @@ struct VLANOptions: ParsableArguments {
 
   func settings(port: String) throws -> VLANSettings {
     if access != nil && native != nil {
-      throw SwitchSession.refuse("port '\(port)': --access and --native exclude each other")
+      throw CommandFailure.refused("port '\(port)': --access and --native exclude each other")
     }
     var mode: VLANMode?
     if let vlanMode {
       guard let parsed = VLANMode(rawValue: vlanMode) else {
-        throw SwitchSession.refuse(
+        throw CommandFailure.refused(
           "port '\(port)': vlan mode '\(vlanMode)' is not one of \(VLANMode.allCases.map(\.rawValue).joined(separator: ", "))"
         )
       }
@@ -78,12 +79,12 @@ struct PortCommand: AsyncParsableCommand {
         bond.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [name]
       // A flag conflict, not a port rule: the other rules are PortMakeup's, as for a spec.
       if patchPeer != nil && `internal` {
-        throw SwitchSession.refuse("port '\(name)': --patch-peer and --internal exclude each other")
+        throw CommandFailure.refused("port '\(name)': --patch-peer and --internal exclude each other")
       }
       let makeup = PortMakeup(
         port: name, kind: patchPeer != nil ? .patch : `internal` ? .internal : .system,
         bondMembers: bond == nil ? 0 : members.count, bondMode: bondMode, lacp: lacp, peer: patchPeer, mtu: mtu)
-      if let problem = makeup.problems.first { throw SwitchSession.refuse("\(problem.error)") }
+      if let problem = makeup.problems.first { throw CommandFailure.refused("\(problem.error)") }
       var interfaces: [InterfaceSpec] = []
       for member in members {
         let memberName = try checked { () throws(VSwitch.ValidationError) in
@@ -153,7 +154,7 @@ struct PortCommand: AsyncParsableCommand {
 
     func run() async throws {
       let state = try await SwitchSession(options: options).read()
-      guard state.bridges[bridge] != nil else { throw SwitchSession.refuse("bridge '\(bridge)' does not exist") }
+      guard state.bridges[bridge] != nil else { throw CommandFailure.refused("bridge '\(bridge)' does not exist") }
       let ports = state.ports(of: bridge)
       if options.json {
         print(
@@ -176,7 +177,7 @@ func keyValues(_ pairs: [String], option: String, subject: String) throws -> [St
   var result: [String: String] = [:]
   for pair in pairs {
     guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
-      throw SwitchSession.refuse("\(subject): \(option) '\(pair)' is not KEY=VALUE")
+      throw CommandFailure.refused("\(subject): \(option) '\(pair)' is not KEY=VALUE")
     }
     result[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
   }

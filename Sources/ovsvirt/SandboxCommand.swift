@@ -52,7 +52,7 @@ struct SandboxCommand: AsyncParsableCommand {
     let lab = HostLab(directory: dir)
     if let hosts {
       guard !stop, netns == nil, !noVswitchd else {
-        throw SwitchSession.refuse("--hosts starts a multi-host sandbox: --netns and --no-vswitchd do not apply")
+        throw CommandFailure.refused("--hosts starts a multi-host sandbox: --netns and --no-vswitchd do not apply")
       }
       try await startLab(lab, hosts: hosts.split(separator: ",").map(String.init))
       return
@@ -108,12 +108,12 @@ struct SandboxCommand: AsyncParsableCommand {
     do {
       hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU)
     } catch let error as SandboxError {
-      if case .invalid(let reason) = error { throw SwitchSession.refuse(reason) }
+      if case .invalid(let reason) = error { throw CommandFailure.refused(reason) }
       lab.stop()
-      throw SwitchSession.fail("\(error)", code: 2)
+      throw CommandFailure.failed("\(error)")
     } catch {
       lab.stop()
-      throw SwitchSession.fail("\(error)", code: 2)
+      throw CommandFailure.failed("\(error)")
     }
     if json {
       print(
@@ -191,7 +191,7 @@ struct EndpointCommand: AsyncParsableCommand {
         } ?? []
       vlan = VLANSettings(tag: try access.map { v throws(VSwitch.ValidationError) in try VLANID(v) }, trunks: trunks)
     } catch {
-      throw SwitchSession.refuse("\(error)")
+      throw CommandFailure.refused("\(error)")
     }
     let endpoint: HostLab.Endpoint
     do {
@@ -199,8 +199,8 @@ struct EndpointCommand: AsyncParsableCommand {
         name, host: host, bridge: bridge, vlan: vlan, address: ip, mac: mac, mtu: mtu)
     } catch let error as SandboxError {
       switch error {
-      case .invalid, .notRunning: throw SwitchSession.refuse("\(error)")
-      default: throw SwitchSession.fail("\(error)", code: 2)
+      case .invalid, .notRunning: throw CommandFailure.refused("\(error)")
+      default: throw CommandFailure.failed("\(error)")
       }
     } catch {
       throw SwitchSession.translate(error)

@@ -5,7 +5,8 @@ import OVSVirt
 import VSwitch
 
 /// Connects, runs one planned change as one guarded transaction (or prints it with --dry-run),
-/// and maps failures to ovsvirt's exit codes: 1 refused before writing, 2 unreachable or conflict.
+/// and turns failures into `CommandFailure`s: refused before writing (exit 1), unreachable or
+/// conflict (exit 2). `Main` prints them, once (see `ExitStatus`).
 struct SwitchSession {
   let options: SwitchOptions
 
@@ -96,8 +97,9 @@ struct SwitchSession {
     }
   }
 
-  /// The one place an error becomes an exit status (printed once): a refused request 1, anything
-  /// unreachable, timed out or conflicting 2, half done 3. Running out of time names --timeout.
+  /// The one place an error becomes a `CommandFailure` with its exit status: a refused request 1,
+  /// anything unreachable, timed out or conflicting 2, half done 3. Running out of time names
+  /// --timeout. Nothing is printed here: `Main` does, once.
   func translate(_ error: any Error) -> any Error {
     switch error {
     case OVSDBError.timedOut, OVSDBError.deadlinePassed: return fail(describe(error), code: 2)
@@ -108,11 +110,11 @@ struct SwitchSession {
   static func translate(_ error: any Error) -> any Error {
     switch error {
     case let exit as ExitCode: return exit
-    case let failure as CommandFailure: return fail(failure.message, code: failure.kind.rawValue)
-    case let refused as RefusedInput: return fail("\(refused)", code: 1)
-    case let refused as VSwitch.ValidationError: return fail("\(refused)", code: 1)
-    case let violation as SchemaViolation: return fail("\(violation)", code: 1)
-    default: return fail("\(error)", code: 2)
+    case let failure as CommandFailure: return failure
+    case let refused as RefusedInput: return CommandFailure.refused("\(refused)")
+    case let refused as VSwitch.ValidationError: return CommandFailure.refused("\(refused)")
+    case let violation as SchemaViolation: return CommandFailure.refused("\(violation)")
+    default: return CommandFailure.failed("\(error)")
     }
   }
 
@@ -128,10 +130,8 @@ struct SwitchSession {
     }
   }
 
-  func fail(_ message: String, code: Int32) -> ExitCode { Self.fail(message, code: code) }
-
-  static func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("ovsvirt: \(message)\n".utf8))
-    return ExitCode(code)
+  /// The failure with exit status `code` (1 refused, 2 failed, 3 partial); printed by `Main`.
+  func fail(_ message: String, code: Int32) -> CommandFailure {
+    CommandFailure(CommandFailure.Kind(rawValue: code) ?? .failed, message)
   }
 }

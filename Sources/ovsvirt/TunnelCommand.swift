@@ -1,4 +1,5 @@
 import ArgumentParser
+import OVSVirt
 import Foundation
 import OVSDB
 import VSwitch
@@ -25,7 +26,7 @@ struct TunnelCommand: AsyncParsableCommand {
 
     func run() async throws {
       guard let kind = InterfaceSpec.Kind(rawValue: type), kind.isTunnel else {
-        throw SwitchSession.refuse("tunnel '\(name)': type '\(type)' is not vxlan, geneve or gre")
+        throw CommandFailure.refused("tunnel '\(name)': type '\(type)' is not vxlan, geneve or gre")
       }
       let port = try checked { () throws(VSwitch.ValidationError) in try InterfaceName(name, role: "tunnel") }
       let tunnel = TunnelOptions(remoteIP: remoteIP, localIP: localIP, key: key, dstPort: dstPort)

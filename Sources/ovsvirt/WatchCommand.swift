@@ -51,7 +51,7 @@ struct WatchCommand: AsyncParsableCommand {
         watchOptions.spec = try SpecLoader.load(path: spec, host: host)
       } catch {
         for problem in error.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
-        throw SwitchSession.fail("\(spec) has problems; not watching", code: 1)
+        throw CommandFailure.refused("\(spec) has problems; not watching")
       }
     }
     switch logFormat {
@@ -63,14 +63,14 @@ struct WatchCommand: AsyncParsableCommand {
     var server: MetricsServer?
     if metrics != "off" {
       guard let colon = metrics.lastIndex(of: ":"), let port = Int(metrics[metrics.index(after: colon)...]) else {
-        throw SwitchSession.refuse("--metrics '\(metrics)' is not HOST:PORT or off")
+        throw CommandFailure.refused("--metrics '\(metrics)' is not HOST:PORT or off")
       }
       let host = String(metrics[..<colon])
       do {
         server = try await MetricsServer.start(host: host, port: port, metrics: watcher.metrics)
       } catch {
-        throw SwitchSession.fail(
-          "cannot serve metrics on \(metrics): \(error) (use --metrics HOST:PORT or off)", code: 2)
+        throw CommandFailure.failed(
+          "cannot serve metrics on \(metrics): \(error) (use --metrics HOST:PORT or off)")
       }
       logger.info("metrics on http://\(host):\(server?.port ?? port)/metrics")
     }

@@ -6,7 +6,7 @@ import VirtXML
 /// autostarted, and VM NICs attached. Planning only
 /// reads; `run` performs the steps in order and stops at the first failure, so the caller can say
 /// exactly what was done and what was not.
-public struct LibvirtConverger {
+public struct LibvirtConverger: Sendable {
   public struct Step: Sendable {
     public var change: PlannedChange
     let action: Action

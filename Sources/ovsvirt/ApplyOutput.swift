@@ -1,0 +1,52 @@
+import Foundation
+import OVSDB
+import OVSVirt
+
+/// How `plan` and `apply` show a report: the OVS changes, the libvirt ones, notes; or one JSON
+/// object with --json.
+struct ApplyOutput {
+  let specPath: String
+  let json: Bool
+
+  func print(_ report: ApplyReport) {
+    if json {
+      Swift.print(object(report))
+      return
+    }
+    if !report.ovs.isEmpty {
+      Swift.print("OVS (\(report.operations) operations in one transaction\(report.applied ? "" : ", not sent")):")
+      for change in report.ovs { Swift.print("  \(change)") }
+    }
+    let libvirt = report.libvirtChanges
+    if !libvirt.isEmpty {
+      Swift.print("libvirt\(report.applied ? "" : " (would change)"):")
+      for change in libvirt { Swift.print("  \(change)") }
+    }
+    for note in report.plan.spec.notes { Swift.print("note: \(note)") }
+    for note in report.libvirt?.notes ?? [] { Swift.print("note: \(note)") }
+    if report.isEmpty {
+      FileHandle.standardError.write(
+        Data("ovsvirt: nothing to do: OVS and libvirt already match \(specPath) (0 writes)\n".utf8))
+    }
+  }
+
+  /// `writes`: what was actually written (0 for a plan or a dry run).
+  func object(_ report: ApplyReport) -> JSON {
+    let strings: ([PlannedChange]) -> JSON = { .array($0.map { JSON.string($0.description) }) }
+    var libvirt: [String: JSON] = ["changes": strings(report.plan.libvirtChanges)]
+    if let outcome = report.libvirt {
+      libvirt["done"] = strings(outcome.done)
+      libvirt["notRun"] = strings(outcome.notRun)
+      if let failed = outcome.failed {
+        libvirt["failed"] = .object(["change": .string(failed.change.description), "error": .string(failed.error)])
+      }
+    }
+    return .object([
+      "ovs": .object(["operations": .int(Int64(report.operations)), "changes": strings(report.ovs)]),
+      "libvirt": .object(libvirt),
+      "notes": .array(report.plan.spec.notes.map(JSON.string)),
+      "problems": .array(report.plan.problems.map(JSON.string)),
+      "writes": .int(report.applied ? Int64(report.operations + (report.libvirt?.done.count ?? 0)) : 0),
+    ])
+  }
+}
