@@ -159,8 +159,9 @@ import TestSupport
       } catch let error as OVSDBError {
         switch error {
         case .timedOut(method: "get_schema", let seconds): #expect(seconds <= 0.3, "\(error)")
-        // The deadline ran out before get_schema was sent: also bounded, never waited for.
-        case .deadlinePassed(method: "get_schema"): #expect(deadlineIn != nil, "\(error)")
+        // The deadline ran out before get_schema was sent (or, on a loaded machine, before the
+        // connection was even made): also bounded, never waited for.
+        case .deadlinePassed: #expect(deadlineIn != nil, "\(error)")
         default: Issue.record("\(error)")
         }
       }
