@@ -17,10 +17,13 @@ struct SandboxCommand: AsyncParsableCommand {
       Several hosts: --hosts h1,h2[,…] starts one simulated hypervisor per name (a network namespace with
       its own ovsdb-server and ovs-vswitchd), joined by an underlay (a Linux bridge, --underlay-mtu) on
       which host N has the tunnel address 172.31.0.N. It prints each host's --db and underlay address;
-      `ovsvirt sandbox endpoint NAME --host h1 …` adds a VM stand-in plugged as libvirt plugs a NIC;
-      `ovsvirt sandbox --dir DIR --stop` removes every daemon and namespace it made.
+      `ovsvirt sandbox endpoint NAME --host h1 …` adds a VM stand-in plugged as libvirt plugs a NIC.
+      With --libvirt each host also runs a libvirtd of its own (printed as its --connect URI), and
+      `ovsvirt sandbox guest NAME --host h1 --network NET …` boots a real tiny guest there, plugged by
+      libvirt; `--move-to h2` restarts it on another host as an HA manager does after a failover.
+      `ovsvirt sandbox --dir DIR --stop` removes every guest, daemon and namespace it made.
       """,
-    subcommands: [EndpointCommand.self]
+    subcommands: [EndpointCommand.self, GuestCommand.self]
   )
 
   @Option(name: .long, help: "Directory holding the sandbox's database, sockets, pidfiles and logs.")
@@ -48,6 +51,9 @@ struct SandboxCommand: AsyncParsableCommand {
   @Option(name: .long, help: "MTU of the hosts' underlay (with --hosts).")
   var underlayMTU = 1500
 
+  @Flag(name: .long, help: "Give each host a libvirtd of its own, for real guests (with --hosts).")
+  var libvirt = false
+
   func run() async throws {
     let lab = HostLab(directory: dir)
     if let hosts {
@@ -57,6 +63,7 @@ struct SandboxCommand: AsyncParsableCommand {
       try await startLab(lab, hosts: hosts.split(separator: ",").map(String.init))
       return
     }
+    if libvirt { throw CommandFailure.refused("--libvirt goes with --hosts (a libvirtd per simulated host)") }
     if stop, FileManager.default.fileExists(atPath: lab.directory + "/lab.json") || !lab.namespaces().isEmpty {
       let gone = lab.stop()
       if json {
@@ -106,7 +113,7 @@ struct SandboxCommand: AsyncParsableCommand {
   func startLab(_ lab: HostLab, hosts names: [String]) async throws {
     let hosts: [HostLab.Host]
     do {
-      hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU)
+      hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU, libvirt: libvirt)
     } catch let error as SandboxError {
       if case .invalid(let reason) = error { throw CommandFailure.refused(reason) }
       lab.stop()
@@ -121,16 +128,18 @@ struct SandboxCommand: AsyncParsableCommand {
           "dir": .string(lab.directory), "underlay_mtu": .int(Int64(underlayMTU)),
           "hosts": .array(
             hosts.map {
-              .object([
-                "name": .string($0.name), "db": .string($0.db), "underlay_ip": .string($0.underlayIP),
-                "netns": .string($0.namespace),
-              ])
+              .object(
+                [
+                  "name": .string($0.name), "db": .string($0.db), "underlay_ip": .string($0.underlayIP),
+                  "netns": .string($0.namespace),
+                ].merging(libvirt ? ["connect": .string(HostLibvirt(host: $0).uri)] : [:]) { $1 })
             }),
         ]))
       return
     }
     for host in hosts {
-      print("\(host.name)\t--db \(host.db)\tunderlay \(host.underlayIP)\tnetns \(host.namespace)")
+      let connect = libvirt ? "\t--connect \(HostLibvirt(host: host).uri)" : ""
+      print("\(host.name)\t--db \(host.db)\tunderlay \(host.underlayIP)\tnetns \(host.namespace)\(connect)")
     }
     printErr("underlay MTU \(underlayMTU); bridges need datapath_type=netdev")
     printErr("stop: ovsvirt sandbox --stop\(dir == Sandbox.defaultDirectory ? "" : " --dir \(dir)")")

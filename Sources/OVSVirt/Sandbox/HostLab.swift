@@ -72,8 +72,9 @@ public struct HostLab: Sendable {
     }
   }
 
-  /// Starts `names` as hosts (up to 200, names of letters and digits), the underlay at `mtu`.
-  public func start(hosts names: [String], underlayMTU mtu: Int = 1500) async throws -> [Host] {
+  /// Starts `names` as hosts (up to 200, names of letters and digits), the underlay at `mtu`; with
+  /// `libvirt`, each host also gets a libvirtd of its own (`HostLibvirt`) for real guests.
+  public func start(hosts names: [String], underlayMTU mtu: Int = 1500, libvirt: Bool = false) async throws -> [Host] {
     guard !names.isEmpty, names.count <= 200 else { throw SandboxError.invalid("give 1 to 200 host names") }
     for name in names {
       guard !name.isEmpty, name.utf8.count <= 8, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
@@ -119,8 +120,10 @@ public struct HostLab: Sendable {
       try namespace.write(toFile: sandbox.createdNamespaceMarker, atomically: true, encoding: .utf8)
       let address = Self.underlayPrefix + "\(index + 1)"
       try await plugUnderlay(sandbox, namespace: namespace, address: address, mtu: mtu, ip: ip, log: log)
-      hosts.append(
-        Host(name: name, namespace: namespace, db: sandbox.remote, underlayIP: address, directory: hostDirectory))
+      let host = Host(
+        name: name, namespace: namespace, db: sandbox.remote, underlayIP: address, directory: hostDirectory)
+      if libvirt { try await HostLibvirt(host: host).start() }
+      hosts.append(host)
     }
     try write(hosts)
     return hosts
@@ -180,6 +183,7 @@ public struct HostLab: Sendable {
     for entry in entries.sorted() {
       let hostDirectory = directory + "/" + entry
       guard FileManager.default.fileExists(atPath: hostDirectory + "/conf.db") else { continue }
+      gone += HostLibvirt(directory: hostDirectory, name: entry).stop()
       for stopped in Sandbox(directory: hostDirectory).stop() {
         gone.append("\(stopped.program) \(stopped.pid) (\(entry))")
       }
