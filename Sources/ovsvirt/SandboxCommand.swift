@@ -214,7 +214,8 @@ struct EndpointCommand: AsyncParsableCommand {
     } catch {
       throw SwitchSession.translate(error)
     }
-    if json {
+    // `--json` after the subcommand name may be taken as the parent's flag: either one counts.
+    if json || sandbox.json {
       print(
         JSON.object([
           "name": .string(endpoint.name), "host": .string(endpoint.host), "netns": .string(endpoint.namespace),

@@ -76,7 +76,8 @@ struct GuestCommand: AsyncParsableCommand {
       throw CommandFailure.failed("\(error)")
     }
     let seconds = Double(guest.bootTime.components.seconds) + Double(guest.bootTime.components.attoseconds) / 1e18
-    if json {
+    // `--json` after the subcommand name may be taken as the parent's flag: either one counts.
+    if json || sandbox.json {
       print(
         JSON.object([
           "name": .string(guest.name), "host": .string(guest.host), "mac": .string(guest.mac),

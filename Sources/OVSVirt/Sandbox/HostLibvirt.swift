@@ -88,6 +88,20 @@ public struct HostLibvirt: Sendable {
       }
       try await Task.sleep(for: .milliseconds(50))
     }
+    // Everything this libvirtd starts (guests, the QEMUs that answer its capability probe) shares
+    // its mount namespace: recorded, it finds them even after libvirtd itself was killed.
+    if let pid = daemon.runningPID(), let namespace = Self.mountNamespace(of: pid),
+      namespace != Self.mountNamespace(of: getpid())
+    {
+      try namespace.write(toFile: mountNamespaceFile, atomically: true, encoding: .utf8)
+    }
+  }
+
+  var mountNamespaceFile: String { directory + "/mount-namespace" }
+
+  /// The mount namespace of `pid`, as the kernel names it ("mnt:[4026532…]").
+  static func mountNamespace(of pid: pid_t) -> String? {
+    try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")
   }
 
   /// libvirtd asks QEMU what it can do before its first domain call — tens of seconds under
@@ -116,6 +130,19 @@ public struct HostLibvirt: Sendable {
       }
     }
     if let pid = daemon.stop() { stopped.append("libvirtd \(pid) (\(hostName))") }
+    // Whatever is left in its mount namespace: a guest of a libvirtd that died first, a capability
+    // probe (`qemu -machine none`, daemonized) of one stopped mid-probe.
+    // Never the namespace ovsvirt itself runs in (that would be every process of the machine).
+    if let namespace = try? String(contentsOfFile: mountNamespaceFile, encoding: .utf8), !namespace.isEmpty,
+      namespace != Self.mountNamespace(of: getpid())
+    {
+      for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = pid_t(entry), pid != getpid(), Self.mountNamespace(of: pid) == namespace else { continue }
+        kill(pid, SIGKILL)
+        stopped.append("process \(pid) of the libvirtd of \(hostName)")
+      }
+      try? FileManager.default.removeItem(atPath: mountNamespaceFile)
+    }
     return stopped
   }
 
