@@ -25,6 +25,8 @@ public struct DomainInterface: Sendable, Equatable {
   public var bandwidth: Bandwidth?
   /// Why the `<bandwidth>` could not be read.
   public var bandwidthProblem: String?
+  /// `<mtu size=…>`, the guest's MTU on this NIC.
+  public var mtu: Int?
 
   /// All interfaces of a domain's XML (`<domain><devices><interface>…`), in document order.
   public static func all(inDomainXML xml: String) throws(XMLError) -> [DomainInterface] {
@@ -48,6 +50,7 @@ public struct DomainInterface: Sendable, Equatable {
     let parameters = virtualPort?.firstChild(named: "parameters")
     interfaceID = parameters?.attribute("interfaceid")
     profileID = parameters?.attribute("profileid")
+    mtu = element.firstChild(named: "mtu")?.attribute("size").flatMap { Int($0) }
     do {
       vlan = try VLANTags.child(of: element)
     } catch {

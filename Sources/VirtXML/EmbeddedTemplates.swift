@@ -4,79 +4,79 @@
 enum EmbeddedTemplates {
   static let all: [String: String] = [
     "guest.xml": #"""
-      <domain type='qemu'>
-        <name>{{name}}</name>
-        <memory unit='MiB'>{{memory}}</memory>
-        <vcpu>1</vcpu>
-        <os>
-          <type arch='x86_64' machine='pc'>hvm</type>
-          <kernel>{{kernel}}</kernel>
-          <initrd>{{initrd}}</initrd>
-          <cmdline>{{cmdline}}</cmdline>
-        </os>
-        <features>
-          <acpi/>
-        </features>
-        <devices>
-          <emulator>{{emulator}}</emulator>
-      {{{interface}}}
-          <serial type='file'>
-            <source path='{{console}}' append='off'/>
-            <target port='0'/>
-          </serial>
-        </devices>
-      </domain>
-      """#,
+    <domain type='qemu'>
+      <name>{{name}}</name>
+      <memory unit='MiB'>{{memory}}</memory>
+      <vcpu>1</vcpu>
+      <os>
+        <type arch='x86_64' machine='pc'>hvm</type>
+        <kernel>{{kernel}}</kernel>
+        <initrd>{{initrd}}</initrd>
+        <cmdline>{{cmdline}}</cmdline>
+      </os>
+      <features>
+        <acpi/>
+      </features>
+      <devices>
+        <emulator>{{emulator}}</emulator>
+    {{{interface}}}
+        <serial type='file'>
+          <source path='{{console}}' append='off'/>
+          <target port='0'/>
+        </serial>
+      </devices>
+    </domain>
+    """#,
     "interface.xml": #"""
-      <interface type='{{type}}'>
-        <mac address='{{mac}}'/>
-      {{#network}}
-        <source network='{{network}}'{{#portgroup}} portgroup='{{portgroup}}'{{/portgroup}}/>
-      {{/network}}
-      {{#bridge}}
-        <source bridge='{{bridge}}'/>
-      {{/bridge}}
-      {{#hasTags}}
-        <vlan{{#trunk}} trunk='yes'{{/trunk}}>
-      {{#tags}}
-          <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
-      {{/tags}}
-        </vlan>
-      {{/hasTags}}
-        <virtualport type='openvswitch'>
-          <parameters interfaceid='{{interfaceID}}'/>
-        </virtualport>
-      {{#model}}
-        <model type='{{model}}'/>
-      {{/model}}
-      </interface>
-      """#,
+    <interface type='{{type}}'>
+      <mac address='{{mac}}'/>
+    {{#network}}
+      <source network='{{network}}'{{#portgroup}} portgroup='{{portgroup}}'{{/portgroup}}/>
+    {{/network}}
+    {{#bridge}}
+      <source bridge='{{bridge}}'/>
+    {{/bridge}}
+    {{#hasTags}}
+      <vlan{{#trunk}} trunk='yes'{{/trunk}}>
+    {{#tags}}
+        <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
+    {{/tags}}
+      </vlan>
+    {{/hasTags}}
+      <virtualport type='openvswitch'>
+        <parameters interfaceid='{{interfaceID}}'/>
+      </virtualport>
+    {{#model}}
+      <model type='{{model}}'/>
+    {{/model}}
+    {{#mtu}}
+      <mtu size='{{mtu}}'/>
+    {{/mtu}}
+    </interface>
+    """#,
     "network.xml": #"""
-      <network>
-        <name>{{name}}</name>
-        <forward mode='bridge'/>
-        <bridge name='{{bridge}}'/>
-        <virtualport type='openvswitch'/>
-      {{#hasMTU}}
-        <mtu size='{{mtu}}'/>
-      {{/hasMTU}}
-      {{#hasVLAN}}
-        <vlan>
-          <tag id='{{vlan}}'/>
+    <network>
+      <name>{{name}}</name>
+      <forward mode='bridge'/>
+      <bridge name='{{bridge}}'/>
+      <virtualport type='openvswitch'/>
+    {{#hasVLAN}}
+      <vlan>
+        <tag id='{{vlan}}'/>
+      </vlan>
+    {{/hasVLAN}}
+    {{#portgroups}}
+      <portgroup name='{{name}}'{{#isDefault}} default='yes'{{/isDefault}}>
+    {{#hasTags}}
+        <vlan{{#trunk}} trunk='yes'{{/trunk}}>
+    {{#tags}}
+          <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
+    {{/tags}}
         </vlan>
-      {{/hasVLAN}}
-      {{#portgroups}}
-        <portgroup name='{{name}}'{{#isDefault}} default='yes'{{/isDefault}}>
-      {{#hasTags}}
-          <vlan{{#trunk}} trunk='yes'{{/trunk}}>
-      {{#tags}}
-            <tag id='{{id}}'{{#nativeMode}} nativeMode='{{nativeMode}}'{{/nativeMode}}/>
-      {{/tags}}
-          </vlan>
-      {{/hasTags}}
-        </portgroup>
-      {{/portgroups}}
-      </network>
-      """#,
+    {{/hasTags}}
+      </portgroup>
+    {{/portgroups}}
+    </network>
+    """#,
   ]
 }

@@ -28,8 +28,10 @@ public struct PatchedInterface: Sendable {
 
 /// Rewrites one `<interface>` of a domain to join Open vSwitch, changing nothing else.
 public enum InterfacePatcher {
+  /// `mtu`: the NIC's `<mtu size>` is set to it; nil leaves whatever MTU the NIC has.
   public static func patch(
-    domainXML: String, select: InterfaceSelector, to target: InterfaceTarget, interfaceID newID: String? = nil
+    domainXML: String, select: InterfaceSelector, to target: InterfaceTarget, interfaceID newID: String? = nil,
+    mtu: Int? = nil
   ) throws(XMLError) -> PatchedInterface {
     let (tree, interface) = try Self.select(select, in: domainXML)
     let mac = interface.firstChild(named: "mac")
@@ -72,6 +74,10 @@ public enum InterfacePatcher {
     }
     let interfaceID = parameters?.attribute("interfaceid") ?? newID ?? UUID().uuidString.lowercased()
     parameters?.setAttribute("interfaceid", interfaceID)
+    if let mtu {
+      let element = interface.firstChild(named: "mtu") ?? interface.addChild("mtu")
+      element?.setAttribute("size", "\(mtu)")
+    }
     return PatchedInterface(
       domainXML: tree.serialized(), interfaceXML: interface.serialized(), interfaceID: interfaceID,
       mac: mac?.attribute("address")?.lowercased())

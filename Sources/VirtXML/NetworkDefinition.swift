@@ -17,16 +17,14 @@ public struct NetworkDefinition: Sendable, Equatable {
   public var bridge: String
   public var vlan: Int?
   public var portgroups: [Portgroup]
-  /// `<mtu size=…>`: libvirt gives the taps plugged into the network this MTU (and a virtio guest
-  /// learns it); nil leaves libvirt's default (the bridge's).
-  public var mtu: Int?
+  // No `<mtu>`: libvirt (9.0) refuses it on a `<forward mode='bridge'/>` network ("mtu size only
+  // allowed in open, route, nat, and isolated mode"). A guest's MTU goes on its `<interface>`.
 
-  public init(name: String, bridge: String, vlan: Int? = nil, portgroups: [Portgroup] = [], mtu: Int? = nil) {
+  public init(name: String, bridge: String, vlan: Int? = nil, portgroups: [Portgroup] = []) {
     self.name = name
     self.bridge = bridge
     self.vlan = vlan
     self.portgroups = portgroups
-    self.mtu = mtu
   }
 
   /// The network XML from the `network.xml` template, checked to parse.
@@ -39,8 +37,6 @@ public struct NetworkDefinition: Sendable, Equatable {
     }
     var context: [String: Any] = ["name": name, "bridge": bridge, "portgroups": groups, "hasVLAN": vlan != nil]
     if let vlan { context["vlan"] = vlan }
-    context["hasMTU"] = mtu != nil
-    if let mtu { context["mtu"] = mtu }
     return try templates.render("network.xml", context, root: "network")
   }
 }

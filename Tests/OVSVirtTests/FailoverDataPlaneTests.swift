@@ -63,6 +63,7 @@ extension DataPlaneTests {
       networks:
         - name: ovsvl2
           bridge: ovsbr0
+          mtu: 1446
           portgroups:
             - {name: vlan-120, vlan: 120, default: true}
             - {name: vlan-130, vlan: 130}
@@ -79,19 +80,23 @@ extension DataPlaneTests {
       }
       let peer = try ovsvirt([
         "sandbox", "endpoint", "peer", "--dir", directory, "--host", "h1", "--bridge", "ovsbr0", "--access", "120",
-        "--ip", "10.120.0.1/24",
+        "--ip", "10.120.0.1/24", "--mtu", "1446",
       ])
       try #require(peer.status == 0, "endpoint: \(peer.stderr)")
       let guestName = "ovsvirt-test-ha1"
       let booted = try ovsvirt([
         "sandbox", "guest", guestName, "--dir", directory, "--host", "h1", "--network", "ovsvl2", "--portgroup",
-        "vlan-120", "--ip", "10.120.0.11/24", "--image", image, "--json",
+        "vlan-120", "--ip", "10.120.0.11/24", "--mtu", "1446", "--image", image, "--json",
       ])
       try #require(booted.status == 0, "guest: \(booted.stderr)")
       let guest = try JSONParser.parse(booted.stdout)
       let mac = try #require(guest["mac"]?.stringValue)
       let interfaceID = try #require(guest["interfaceid"]?.stringValue)
       print("guest booted on h1 in \(guest["boot_seconds"].map { "\($0)" } ?? "-") s")
+      // The guest learnt the tunnel-safe MTU from libvirt (`<mtu size>` → virtio's host_mtu).
+      let console = try #require(guest["console"]?.stringValue)
+      let ready = try String(contentsOfFile: console, encoding: .utf8)
+      #expect(ready.contains("OVSVIRT-GUEST-READY \(mac) 10.120.0.11/24 mtu 1446"), "\(ready)")
 
       // The port libvirt plugged on h1: VLAN 120 from the portgroup, the NIC's identity.
       func port(on db: String) throws -> (name: String, tag: String)? {
@@ -160,6 +165,9 @@ extension DataPlaneTests {
         "failover h1 → h2: the peer's ping was out \(String(format: "%.1f", failover.gap)) s; the guest's boot on h2 "
           + "took \(after["boot_seconds"].map { "\($0)" } ?? "-") s of it, and the first reply came "
           + "\(String(format: "%.2f", max(firstAfterReady, 0))) s after the guest said it was up")
+
+      // Across the tunnel now: a full 1446-byte packet (the MTU plan states for VXLAN over 1500) crosses.
+      #expect(await inPeer(["ping", "-c", "2", "-W", "2", "-M", "do", "-s", "1418", "10.120.0.11"]))
 
       // On h2, the VM's port deleted by hand (an OVS wipe, a bad script): watch puts it back from
       // libvirt's word and the ping resumes.

@@ -193,6 +193,30 @@ import Testing
     }
   }
 
+  /// A network's guest MTU goes on the NIC (libvirt takes no `<mtu>` on a bridge-mode network):
+  /// set when given, replacing the NIC's own, and left alone when not.
+  @Test func mtuIsSetOnlyWhenGiven() throws {
+    let sample = Self.samples[1]
+    let target = InterfaceTarget.network("ovsvl2", portgroup: "vlan-120")
+    let kept = try InterfacePatcher.patch(domainXML: sample.xml, select: .mac(sample.mac), to: target)
+    #expect(try DomainInterface.all(inDomainXML: kept.domainXML).first { $0.mac == sample.mac }?.mtu == 2000)
+    let set = try InterfacePatcher.patch(domainXML: sample.xml, select: .mac(sample.mac), to: target, mtu: 1446)
+    let nics = try DomainInterface.all(inDomainXML: set.domainXML)
+    #expect(nics.first { $0.mac == sample.mac }?.mtu == 1446)
+    #expect(set.interfaceXML.components(separatedBy: "<mtu ").count == 2, "one <mtu>: \(set.interfaceXML)")
+    #expect(nics.first { $0.mac != sample.mac }?.mtu == nil)
+    let fresh = try InterfacePatcher.patch(domainXML: web1, select: .mac("52:54:00:aa:00:01"), to: target, mtu: 1400)
+    #expect(fresh.interfaceXML.contains("<mtu size=\"1400\"/>") || fresh.interfaceXML.contains("<mtu size='1400'/>"))
+    #expect(
+      try InterfaceDefinition(mac: "52:54:00:00:00:01", target: target, interfaceID: "x", mtu: 1446).xml()
+        .contains("<mtu size='1446'/>"))
+  }
+
+  /// libvirt refuses `<mtu>` in a network with `<forward mode='bridge'/>`: the template writes none.
+  @Test func networkXMLCarriesNoMTU() throws {
+    #expect(!(try NetworkDefinition(name: "n", bridge: "br0", vlan: 10).xml()).contains("<mtu"))
+  }
+
   @Test func selectionErrorsNameTheProblem() {
     #expect(throws: XMLError("no interface matches mac(\"52:54:00:ff:ff:ff\")")) {
       try InterfacePatcher.patch(domainXML: web1, select: .mac("52:54:00:ff:ff:ff"), to: .network("n", portgroup: nil))

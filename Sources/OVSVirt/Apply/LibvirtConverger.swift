@@ -17,7 +17,8 @@ public struct LibvirtConverger: Sendable {
     case start(network: String)
     case autostart(network: String, on: Bool)
     case updatePortgroup(network: String, update: PortgroupUpdate, live: Bool, config: Bool)
-    case attach(domain: String, mac: String, target: InterfaceTarget)
+    /// `mtu`: the NIC's `<mtu size>` in the definition (nil: left as it is).
+    case attach(domain: String, mac: String, target: InterfaceTarget, mtu: Int?)
     case remove(network: String)
   }
 
@@ -138,7 +139,8 @@ public struct LibvirtConverger: Sendable {
       }
       let vm = try connection.domain(named: attachment.domain)
       let nics = try DomainInterface.all(inDomainXML: try vm.xml(inactive: true))
-      let action = Action.attach(domain: attachment.domain, mac: attachment.mac, target: attachment.target)
+      let action = Action.attach(
+        domain: attachment.domain, mac: attachment.mac, target: attachment.target, mtu: attachment.mtu)
       guard let nic = nics.first(where: { $0.mac == attachment.mac }) else {
         steps.append(
           Step(change: PlannedChange(.add, subject, "new NIC on \(attachment.target.summary)"), action: action))
@@ -148,6 +150,13 @@ public struct LibvirtConverger: Sendable {
         let from = nic.sourceNetwork.map { $0 + (nic.portgroup.map { "/\($0)" } ?? "") } ?? nic.sourceBridge ?? nic.type
         steps.append(
           Step(change: PlannedChange(.change, subject, "\(from) → \(attachment.target.summary)"), action: action))
+      } else if let mtu = attachment.mtu, nic.mtu != mtu {
+        // libvirt changes no MTU of a running NIC: the definition's applies from the next start.
+        steps.append(
+          Step(
+            change: PlannedChange(
+              .change, subject, "mtu \(nic.mtu.map(String.init) ?? "default") → \(mtu) (from the VM's next start)"),
+            action: action))
       }
     }
     return (steps, problems, kept)
@@ -169,10 +178,10 @@ public struct LibvirtConverger: Sendable {
           let found = try connection.network(named: network)
           if try found.isActive() { try found.stop() }
           try found.undefine()
-        case .attach(let domain, let mac, let target):
+        case .attach(let domain, let mac, let target, let mtu):
           outcome.notes += try NICAttacher.apply(
-            try connection.domain(named: domain), connection: connection, mac: mac, target: target, templates: templates
-          )
+            try connection.domain(named: domain), connection: connection, mac: mac, target: target, mtu: mtu,
+            templates: templates)
         }
         outcome.done.append(step.change)
       } catch {

@@ -47,15 +47,16 @@ public enum NICAttacher {
   /// defining it back loses nothing but what the patch changes.
   public static func attach(
     _ vm: Domain, connection: Connection, mac: String, target: InterfaceTarget, scope: Domain.Scope,
-    dryRun: Bool = false, templates: Templates
+    mtu: Int? = nil, dryRun: Bool = false, templates: Templates
   ) throws -> Outcome {
     try requireTarget(target, connection: connection)
     var outcome = Outcome()
     let toLive = scope.contains(.live)
     let source = try vm.xml(inactive: !toLive)
     guard try DomainInterface.all(inDomainXML: source).contains(where: { $0.mac == mac }) else {
-      let nic = try InterfaceDefinition(mac: mac, target: target, interfaceID: UUID().uuidString.lowercased())
-        .xml(templates)
+      let nic = try InterfaceDefinition(
+        mac: mac, target: target, interfaceID: UUID().uuidString.lowercased(), mtu: mtu
+      ).xml(templates)
       if dryRun {
         outcome.printed.append(nic)
         return outcome
@@ -66,7 +67,7 @@ public enum NICAttacher {
     }
     if scope.contains(.config) {
       let patched = try InterfacePatcher.patch(
-        domainXML: try vm.xml(inactive: true, secure: true), select: .mac(mac), to: target)
+        domainXML: try vm.xml(inactive: true, secure: true), select: .mac(mac), to: target, mtu: mtu)
       if dryRun {
         outcome.printed.append(patched.interfaceXML)
       } else {
@@ -87,10 +88,14 @@ public enum NICAttacher {
 
   /// `attach` as apply uses it: both the running VM (when it runs) and the definition.
   public static func apply(
-    _ vm: Domain, connection: Connection, mac: String, target: InterfaceTarget, templates: Templates
+    _ vm: Domain, connection: Connection, mac: String, target: InterfaceTarget, mtu: Int? = nil,
+    templates: Templates
   ) throws -> [String] {
     let scope: Domain.Scope = try vm.isActive() ? [.live, .config] : [.config]
-    return try attach(vm, connection: connection, mac: mac, target: target, scope: scope, templates: templates).notes
+    return try attach(
+      vm, connection: connection, mac: mac, target: target, scope: scope, mtu: mtu, templates: templates
+    )
+    .notes
   }
 
   /// The running NIC's update, in the interface's configuration form (type, network, portgroup; no
@@ -103,9 +108,9 @@ public enum NICAttacher {
     -> (xml: String, note: String)?
   {
     let liveXML = try vm.xml()
-    guard let current = try DomainInterface.all(inDomainXML: liveXML).first(where: { $0.mac == mac }) else {
-      return nil
-    }
+    guard let current = try DomainInterface.all(inDomainXML: liveXML).first(where: { $0.mac == mac }),
+      !matches(current, target)
+    else { return nil }
     if case .network(let network, let portgroup) = target, let oldNetwork = current.sourceNetwork,
       oldNetwork != network || current.portgroup != portgroup
     {

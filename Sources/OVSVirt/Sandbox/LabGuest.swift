@@ -88,14 +88,15 @@ extension HostLab {
     let interfaceID = request.interfaceID ?? UUID().uuidString.lowercased()
     var commandLine = ["console=ttyS0", "quiet", "panic=-1"]
     if let address = request.address { commandLine.append("ovsvirt.ip=" + address) }
-    if let mtu = request.mtu { commandLine.append("ovsvirt.mtu=\(mtu)") }
+    // A virtio guest learns its MTU from libvirt (`<mtu size>` becomes QEMU's host_mtu); e1000 cannot.
+    if let mtu = request.mtu, request.model != "virtio" { commandLine.append("ovsvirt.mtu=\(mtu)") }
     try FileManager.default.createDirectory(atPath: guestDirectory, withIntermediateDirectories: true)
     let definition = GuestDefinition(
       name: request.name, kernel: kernel, initrd: initrd, commandLine: commandLine.joined(separator: " "),
       console: guestDirectory + "/\(request.name).console",
       interface: InterfaceDefinition(
         mac: mac, target: .network(request.network, portgroup: request.portgroup), interfaceID: interfaceID,
-        model: request.model))
+        model: request.model, mtu: request.mtu))
     let xml = try definition.xml()
     try xml.write(toFile: guestDefinitionFile(request.name), atomically: true, encoding: .utf8)
     do {

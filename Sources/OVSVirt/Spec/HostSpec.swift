@@ -39,6 +39,9 @@ public struct HostSpec: Sendable {
   public struct Network: Sendable, Equatable {
     public var definition: NetworkDefinition
     public var autostart: Bool
+    /// `mtu:`, the MTU of the guests on this network. libvirt takes no `<mtu>` on a bridge-mode
+    /// network, so it goes on each NIC ovsvirt writes on the network (`Attachment.mtu`).
+    public var guestMTU: Int? = nil
     public var location: SpecLocation
   }
 
@@ -47,6 +50,8 @@ public struct HostSpec: Sendable {
     public var domain: String
     public var mac: String
     public var target: InterfaceTarget
+    /// The NIC's `<mtu size>`: its network's `mtu:`, nil to leave the NIC's MTU as it is.
+    public var mtu: Int? = nil
     public var location: SpecLocation
   }
 

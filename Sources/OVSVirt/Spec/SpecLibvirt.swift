@@ -64,14 +64,14 @@ extension SpecBuilder {
           fix: "use `mtu: \(budget.guestMTU)`, or raise the cluster's underlay_mtu to \(mtu + budget.overhead)")
       } else if mtu == nil, budget.guestMTU < 1500 {
         spec.notes.append(
-          "network \(name) crosses the tunnels of \(budget.bridge) without an mtu: its guests default to 1500, which does not fit (at most \(budget.guestMTU)); add `mtu: \(budget.guestMTU)`"
+          "network \(name) crosses the tunnels of \(budget.bridge) without an mtu: its guests default to 1500, which does not fit (at most \(budget.guestMTU)); add `mtu: \(budget.guestMTU)` (ovsvirt then writes `<mtu size>` on the NICs it manages there; give other VMs' interfaces the same)"
         )
       }
     }
     spec.networks.append(
       HostSpec.Network(
-        definition: NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups, mtu: mtu),
-        autostart: reader.bool(f["autostart"]) ?? true, location: node.location))
+        definition: NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups),
+        autostart: reader.bool(f["autostart"]) ?? true, guestMTU: mtu, location: node.location))
   }
 
   func portgroupTags(_ g: SpecFields, network: String) -> VLANTags? {
@@ -123,7 +123,12 @@ extension SpecBuilder {
         continue
       }
       guard let target = nicTarget(n, spec: spec) else { continue }
-      spec.attachments.append(HostSpec.Attachment(domain: domain, mac: mac, target: target, location: nicNode.location))
+      var mtu: Int? = nil
+      if case .network(let network, _) = target {
+        mtu = spec.networks.first { $0.definition.name == network }?.guestMTU
+      }
+      spec.attachments.append(
+        HostSpec.Attachment(domain: domain, mac: mac, target: target, mtu: mtu, location: nicNode.location))
     }
   }
 
