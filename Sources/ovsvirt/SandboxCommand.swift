@@ -9,19 +9,25 @@ struct SandboxCommand: AsyncParsableCommand {
     commandName: "sandbox",
     abstract: "Start (or reuse) a private ovsdb-server + ovs-vswitchd, or stop them.",
     discussion: """
-      Prints the --db value to use on standard output (progress goes to standard error), so
+      Prints the --db value to use on standard output (progress goes to
+      standard error), so
         export DB=$(ovsvirt sandbox)
-      works in scripts. Running it twice reuses the daemons already started in DIR.
-      Bridges in the sandbox need datapath_type=netdev (no kernel datapath is used).
+      works in scripts. Running it twice reuses the daemons already started in
+      DIR. Bridges in the sandbox need datapath_type=netdev (no kernel datapath
+      is used).
 
-      Several hosts: --hosts h1,h2[,…] starts one simulated hypervisor per name (a network namespace with
-      its own ovsdb-server and ovs-vswitchd), joined by an underlay (a Linux bridge, --underlay-mtu) on
-      which host N has the tunnel address 172.31.0.N. It prints each host's --db and underlay address;
-      `ovsvirt sandbox endpoint NAME --host h1 …` adds a VM stand-in plugged as libvirt plugs a NIC.
-      With --libvirt each host also runs a libvirtd of its own (printed as its --connect URI), and
-      `ovsvirt sandbox guest NAME --host h1 --network NET …` boots a real tiny guest there, plugged by
-      libvirt; `--move-to h2` restarts it on another host as an HA manager does after a failover.
-      `ovsvirt sandbox --dir DIR --stop` removes every guest, daemon and namespace it made.
+      Several hosts: --hosts h1,h2[,…] starts one simulated hypervisor per name
+      (a network namespace with its own ovsdb-server and ovs-vswitchd), joined
+      by an underlay (a Linux bridge, --underlay-mtu) on which host N has the
+      tunnel address 172.31.0.N. It prints each host's --db and underlay
+      address. `ovsvirt sandbox endpoint NAME --host h1 …` adds a VM stand-in
+      plugged as libvirt plugs a NIC. With --libvirt each host also runs a
+      libvirtd of its own (printed as its --connect URI), and
+      `ovsvirt sandbox guest NAME --host h1 --network NET …` boots a real tiny
+      guest there, plugged by libvirt; `--move-to h2` restarts it on another
+      host as an HA manager does after a failover.
+      `ovsvirt sandbox --dir DIR --stop` removes every guest, daemon and
+      namespace it made.
       """,
     subcommands: [EndpointCommand.self, GuestCommand.self]
   )

@@ -9,13 +9,17 @@ struct GuestCommand: AsyncParsableCommand {
     commandName: "guest",
     abstract: "Boot a tiny real guest on a sandbox host (libvirt plugs its NIC), move it, or remove it.",
     discussion: """
-      The sandbox must run with --libvirt. The guest is QEMU under software emulation booting the kernel
-      and busybox initramfs that `scripts/guest-image DIR` makes (--image DIR); its one NIC is on the
-      host's libvirt network NETWORK (and PORTGROUP), which `ovsvirt apply SPEC --host H --connect URI`
-      defines. libvirt plugs the NIC into the host's Open vSwitch; the guest sets the address given and
-      answers pings. It returns once the guest's console says its NIC is up.
-        ovsvirt sandbox guest web1 --host h1 --network ovsvl2 --portgroup vlan-120 --ip 10.120.0.11/24
-        ovsvirt sandbox guest web1 --move-to h2      # stop it on h1, start it on h2: same MAC, same interfaceid
+      The sandbox must run with --libvirt. The guest is QEMU under software
+      emulation booting the kernel and busybox initramfs that
+      `scripts/guest-image DIR` makes (--image DIR). Its one NIC is on the
+      host's libvirt network NETWORK (and PORTGROUP), which
+      `ovsvirt apply SPEC --host H --connect URI` defines; libvirt plugs it
+      into the host's Open vSwitch, and the guest sets the address given and
+      answers pings. The command returns once the guest's console says its NIC
+      is up.
+        ovsvirt sandbox guest web1 --host h1 --network ovsvl2 \\
+            --portgroup vlan-120 --ip 10.120.0.11/24
+        ovsvirt sandbox guest web1 --move-to h2   # same MAC and interfaceid
         ovsvirt sandbox guest web1 --remove
       """)
 
