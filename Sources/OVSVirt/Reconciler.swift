@@ -39,24 +39,28 @@ public enum Reconciler {
   /// Plans every desired port on one guarded transaction (rerun on conflicts) and commits it.
   /// `prepared`: the switch view, built ahead from the client's replica (e.g. while libvirt was still
   /// being asked); used only while the replica is still at the snapshot it was built from.
+  /// `dryRun`: the plan is computed from the replica as it is and reported; no transaction is built.
   public static func reconcile(
     _ desired: [DesiredPort], client: ReplicaClient, prepared: SwitchState? = nil, dryRun: Bool = false
   ) async throws -> Outcome {
-    let (planned, results) = try await client.transaction {
+    if dryRun {
+      guard let replica = await client.replica else { throw OVSDBError.connectionClosed(method: nil) }
+      var planned = TransactionBuilder(snapshot: replica.snapshot)
+      let (actions, problems) = Self.plan(
+        desired, state: SwitchState(planned.snapshot, prepared: prepared), in: &planned)
+      return Outcome(actions: actions, problems: problems, operations: planned.operations.count)
+    }
+    let (planned, _) = try await client.transaction {
       txn -> (actions: [String], problems: [String], operations: Int) in
       let state = SwitchState(txn.snapshot, prepared: prepared)
       let (actions, problems) = Self.plan(desired, state: state, in: &txn)
       let count = txn.operations.count
-      if dryRun {
-        // Nothing is committed: the plan is reported and the builder discarded.
-        txn = TransactionBuilder(snapshot: txn.snapshot)
-      } else if count > 0 {
+      if count > 0 {
         // Shows in the database's log (ovsdb-tool show-log), as ovs-vsctl's command lines do.
         txn.add(.comment("ovsvirt reconcile: \(desired.count) VM ports, \(actions.count) changes"))
       }
       return (actions, problems, count)
     }
-    _ = results
     return Outcome(actions: planned.actions, problems: planned.problems, operations: planned.operations)
   }
 }

@@ -96,8 +96,10 @@ struct SandboxCommand: AsyncParsableCommand {
     do {
       status = try await sandbox.start(vswitchd: !noVswitchd)
     } catch let error as SandboxError {
-      printErr("error: \(error)")
-      throw ExitCode(2)
+      switch error {
+      case .invalid, .pathTooLong: throw CommandFailure.refused("\(error)")
+      default: throw CommandFailure.failed("\(error)")
+      }
     }
     if json {
       var fields = ["\"db\":\"\(sandbox.remote)\"", "\"dir\":\"\(sandbox.directory)\""]
