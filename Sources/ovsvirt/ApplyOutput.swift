@@ -24,6 +24,7 @@ struct ApplyOutput {
     }
     for note in report.plan.spec.notes { Swift.print("note: \(note)") }
     for note in report.libvirt?.notes ?? [] { Swift.print("note: \(note)") }
+    if let announced = report.tunnelPeers { Swift.print("note: \(announced)") }
     if report.isEmpty {
       FileHandle.standardError.write(
         Data("ovsvirt: nothing to do: OVS and libvirt already match \(specPath) (0 writes)\n".utf8))
@@ -44,7 +45,7 @@ struct ApplyOutput {
     return .object([
       "ovs": .object(["operations": .int(Int64(report.operations)), "changes": strings(report.ovs)]),
       "libvirt": .object(libvirt),
-      "notes": .array(report.plan.spec.notes.map(JSON.string)),
+      "notes": .array((report.plan.spec.notes + (report.tunnelPeers.map { ["\($0)"] } ?? [])).map(JSON.string)),
       "problems": .array(report.plan.problems.map(JSON.string)),
       "writes": .int(report.applied ? Int64(report.operations + (report.libvirt?.done.count ?? 0)) : 0),
     ])

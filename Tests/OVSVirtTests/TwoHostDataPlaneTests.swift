@@ -203,5 +203,62 @@ extension DataPlaneTests {
       let daemons = (try? lab.run("/usr/bin/pgrep", ["-f", lab.directory + "/"])) ?? ""
       #expect(daemons.isEmpty, "processes left: \(daemons)")
     }
+
+    /// Userspace tunnels resolve a new peer on first traffic and drop that first frame. `apply` run
+    /// on the host (here: in its namespace) announces it and asks for its peers, so the very first
+    /// ping crosses. The control: the same lab applied from outside the hosts' namespaces (nothing
+    /// to announce from there), where the first frame is lost.
+    @Test(arguments: [true, false])
+    func appliedHostsAnnounceTheirTunnelPeers(onTheHost: Bool) async throws {
+      let lab = try Self.start(["h1", "h2"])
+      defer { _ = try? CLI.run(["sandbox", "--dir", lab.directory, "--stop"], in: lab.directory) }
+      let (h1, h2) = (try #require(lab.hosts["h1"]), try #require(lab.hosts["h2"]))
+      let spec = lab.directory + "/cluster.yaml"
+      try """
+      bridges:
+        - name: ovsbr0
+          datapath_type: netdev
+      cluster:
+        bridge: ovsbr0
+        type: vxlan
+        hosts:
+          - {name: h1, ip: \(h1.underlay)}
+          - {name: h2, ip: \(h2.underlay)}
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
+      let prefix = String(lab.namespaces("x").prefix { $0 != "-" })
+      for (name, host, peer) in [("h1", h1, h2), ("h2", h2, h1)] {
+        let apply = [try CLI.binary(), "apply", spec, "--host", name, "--db", host.db]
+        let said =
+          onTheHost
+          ? try lab.run(lab.ip, ["netns", "exec", "\(prefix)-\(name)"] + apply)
+          : try lab.run(apply[0], Array(apply.dropFirst()))
+        #expect(
+          said.contains(
+            onTheHost
+              ? "tunnel peers announced: asked \(peer.underlay) from br-phy"
+              : "tunnel peers not announced: no interface in this network namespace holds \(host.underlay)"),
+          "\(said)")
+      }
+      for (name, host, address) in [("pa", "h1", "10.120.0.1/24"), ("pb", "h2", "10.120.0.2/24")] {
+        let added = try CLI.run(
+          [
+            "sandbox", "endpoint", name, "--dir", lab.directory, "--host", host, "--bridge", "ovsbr0", "--access",
+            "120", "--ip", address,
+          ], in: lab.directory)
+        try #require(added.status == 0, "\(added.stderr)")
+      }
+      // The first ARP request of the endpoint is what a lost first frame costs: its kernel asks
+      // again a second later. So the time to the first reply tells: milliseconds, or over a second.
+      let started = ContinuousClock.now
+      let replied = await lab.inEndpoint("pa", ["ping", "-c", "1", "-W", "3", "10.120.0.2"]) != nil
+      let took = ContinuousClock.now - started
+      print("first reply across a \(onTheHost ? "announced" : "not announced") tunnel after \(took)")
+      #expect(replied)
+      if onTheHost {
+        #expect(took < .milliseconds(700), "the first frame to an announced peer was lost (reply after \(took))")
+      } else {
+        #expect(took > .milliseconds(900), "the first frame crossed without announcing (reply after \(took))")
+      }
+    }
   }
 }

@@ -76,8 +76,12 @@ public struct Applier: Sendable {
       changes += nudged
       operations += nudged.count
     }
+    // Userspace tunnels: the peers learn this host (and it them) now, not from a VM's first frame.
+    let announced = plan.spec.tunnelPeers.map { TunnelPeerAnnouncer.announce(local: $0.local, peers: $0.peers) }
     let outcome = plan.libvirt.map { $0.run(plan.libvirtSteps) }
-    return ApplyReport(plan: plan, applied: true, ovs: changes, operations: operations, libvirt: outcome)
+    var report = ApplyReport(plan: plan, applied: true, ovs: changes, operations: operations, libvirt: outcome)
+    report.tunnelPeers = announced
+    return report
   }
 
   /// Commits the OVS half and waits for ovs-vswitchd: the changes made and the write operations.

@@ -9,6 +9,9 @@ public struct ApplyReport: Sendable {
   public var operations: Int
   /// What the libvirt steps did; nil when none ran.
   public var libvirt: LibvirtConverger.Outcome?
+  /// Whom this host asked for, so its userspace tunnels' peers know it (nil: not a netdev cluster,
+  /// or nothing applied).
+  public var tunnelPeers: TunnelPeerAnnouncer.Outcome?
 
   /// The report of a plan that is not carried out.
   public init(unapplied plan: ApplyPlan) {

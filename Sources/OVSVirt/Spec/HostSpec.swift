@@ -81,6 +81,9 @@ public struct HostSpec: Sendable {
   public var notes: [String] = []
   /// What the cluster's tunnels leave for a guest's frames, when this spec has a cluster.
   public var tunnelMTU: TunnelMTU?
+  /// This host's tunnel address and its peers' (a cluster on a netdev bridge: userspace
+  /// tunnelling, whose peers `apply` announces; see `TunnelPeerAnnouncer`).
+  public var tunnelPeers: (local: String, peers: [String])?
 
   /// The real bridge that holds ports of `bridge` (itself, or a fake bridge's parent).
   public func realBridge(of bridge: String) -> String {

@@ -80,6 +80,9 @@ extension SpecBuilder {
       guard peer.name != me else { return false }
       return topology == "mesh" || me == hub || peer.name == hub
     }
+    if spec.bridges[bridgeIndex].datapathType == "netdev" {
+      spec.tunnelPeers = (mine.ip, peers.map(\.ip))
+    }
     for peer in peers {
       let name: InterfaceName
       do {
