@@ -39,7 +39,8 @@ struct ConvergeRun {
       // reads everything from this row, so it comes first.
       _ = txn.allRows("Open_vSwitch")
       var row: [String: Datum] = ["bridges": .set(newBridges)]
-      if let mark = desired.rootMark, let value = mark.value { row["external_ids"] = .map([mark.key: value]) }
+      let marks = desired.rootMarks.compactMap { mark in mark.value.map { (mark.key, $0) } }
+      if !marks.isEmpty { row["external_ids"] = .map(Dictionary(marks) { _, last in last }) }
       txn.add(.insert(table: "Open_vSwitch", row: row, uuidName: "root"))
       changes.insert(SwitchChange(.add, "Open_vSwitch root row", "the database was empty"), at: 0)
       return
@@ -50,14 +51,18 @@ struct ConvergeRun {
     if desired.prune { pruneOwned(root: root, &txn) }
   }
 
-  /// Sets (or removes) the desired entry of the root row's external_ids.
+  /// Sets (or removes) the desired entries of the root row's external_ids, in one update.
   mutating func markRoot(_ root: RowUUID, _ txn: inout TransactionBuilder) {
-    guard let mark = desired.rootMark, state.rootExternalIDs[mark.key] != mark.value else { return }
-    // The whole map, guarded by the read: other keys (system-id, …) stay as they are.
+    let current = state.rootExternalIDs
+    let due = desired.rootMarks.filter { current[$0.key] != $0.value }
+    guard !due.isEmpty else { return }
+    // The whole map, guarded by the read: other keys stay as they are.
     var ids = txn.row("Open_vSwitch", root, columns: ["external_ids"])?["external_ids"]?.stringMap ?? [:]
-    ids[mark.key] = mark.value
+    for mark in due {
+      ids[mark.key] = mark.value
+      changes.append(SwitchChange(.change, "Open_vSwitch", mark.detail))
+    }
     txn.add(.update(table: "Open_vSwitch", where: [.uuid(root)], row: ["external_ids": .map(ids)]))
-    changes.append(SwitchChange(.change, "Open_vSwitch", mark.detail))
   }
 
   // MARK: bridges

@@ -75,19 +75,20 @@ public struct SwitchDesiredState: Sendable, Equatable {
   public var bridges: [Bridge]
   public var fakeBridges: [FakeBridge]
   public var ports: [Port]
-  public var rootMark: RootMark?
+  /// Entries of the root row's external_ids (the networks on record, an OVN chassis's settings).
+  public var rootMarks: [RootMark]
   /// Remove the ovsvirt-owned bridges, fake bridges and ports not named here (never a VM port,
   /// never a bridge holding a VM port or a port ovsvirt did not create).
   public var prune: Bool
 
   public init(
-    bridges: [Bridge] = [], fakeBridges: [FakeBridge] = [], ports: [Port] = [], rootMark: RootMark? = nil,
+    bridges: [Bridge] = [], fakeBridges: [FakeBridge] = [], ports: [Port] = [], rootMarks: [RootMark] = [],
     prune: Bool = false
   ) {
     self.bridges = bridges
     self.fakeBridges = fakeBridges
     self.ports = ports
-    self.rootMark = rootMark
+    self.rootMarks = rootMarks
     self.prune = prune
   }
 

@@ -60,6 +60,12 @@ struct SandboxCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Give each host a libvirtd of its own, for real guests (with --hosts).")
   var libvirt = false
 
+  @Flag(
+    name: .long,
+    help: "Add OVN: central databases and ovn-northd, an ovn-controller and a provider NIC pn0 per host (with --hosts)."
+  )
+  var ovn = false
+
   func run() async throws {
     let lab = HostLab(directory: dir)
     if let hosts {
@@ -69,7 +75,9 @@ struct SandboxCommand: AsyncParsableCommand {
       try await startLab(lab, hosts: hosts.split(separator: ",").map(String.init))
       return
     }
-    if libvirt { throw CommandFailure.refused("--libvirt goes with --hosts (a libvirtd per simulated host)") }
+    if libvirt || ovn {
+      throw CommandFailure.refused("--libvirt and --ovn go with --hosts (they give each simulated host more)")
+    }
     if stop, FileManager.default.fileExists(atPath: lab.directory + "/lab.json") || !lab.namespaces().isEmpty {
       let gone = lab.stop()
       if json {
@@ -121,7 +129,7 @@ struct SandboxCommand: AsyncParsableCommand {
   func startLab(_ lab: HostLab, hosts names: [String]) async throws {
     let hosts: [HostLab.Host]
     do {
-      hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU, libvirt: libvirt)
+      hosts = try await lab.start(hosts: names, underlayMTU: underlayMTU, libvirt: libvirt, ovn: ovn)
     } catch let error as SandboxError {
       if case .invalid(let reason) = error { throw CommandFailure.refused(reason) }
       lab.stop()
@@ -134,6 +142,8 @@ struct SandboxCommand: AsyncParsableCommand {
       print(
         JSON.object([
           "dir": .string(lab.directory), "underlay_mtu": .int(Int64(underlayMTU)),
+          "northbound": ovn ? .string(LabOVN(labDirectory: lab.directory).northbound) : .null,
+          "southbound": ovn ? .string(LabOVN(labDirectory: lab.directory).southbound) : .null,
           "hosts": .array(
             hosts.map {
               .object(
@@ -148,6 +158,10 @@ struct SandboxCommand: AsyncParsableCommand {
     for host in hosts {
       let connect = libvirt ? "\t--connect \(HostLibvirt(host: host).uri)" : ""
       print("\(host.name)\t--db \(host.db)\tunderlay \(host.underlayIP)\tnetns \(host.namespace)\(connect)")
+    }
+    if ovn {
+      let central = LabOVN(labDirectory: lab.directory)
+      print("ovn\tnorthbound \(central.northbound)\tsouthbound \(central.southbound)")
     }
     printErr("underlay MTU \(underlayMTU); bridges need datapath_type=netdev")
     printErr("stop: ovsvirt sandbox --stop\(dir == Sandbox.defaultDirectory ? "" : " --dir \(dir)")")

@@ -36,7 +36,8 @@ public struct SwitchConverger: Sendable {
         SwitchDesiredState.FakeBridge(name: $0.name, parent: $0.parent, vlan: $0.vlan)
       },
       ports: spec.ports.map(\.desired),
-      rootMark: networksMark(spec, recorded: Self.recordedNetworks(in: state.snapshot)),
+      rootMarks: [networksMark(spec, recorded: Self.recordedNetworks(in: state.snapshot))].compactMap { $0 }
+        + (spec.ovn?.marks(current: state.rootExternalIDs) ?? []),
       prune: prune.isOn)
   }
 

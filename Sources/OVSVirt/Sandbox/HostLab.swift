@@ -73,8 +73,12 @@ public struct HostLab: Sendable {
   }
 
   /// Starts `names` as hosts (up to 200, names of letters and digits), the underlay at `mtu`; with
-  /// `libvirt`, each host also gets a libvirtd of its own (`HostLibvirt`) for real guests.
-  public func start(hosts names: [String], underlayMTU mtu: Int = 1500, libvirt: Bool = false) async throws -> [Host] {
+  /// `libvirt`, each host also gets a libvirtd of its own (`HostLibvirt`) for real guests; with
+  /// `ovn`, the lab gets OVN's central databases and ovn-northd, and each host an ovn-controller and
+  /// a second NIC, `pn0`, on the same segment: the physical network of VLAN (localnet) traffic.
+  public func start(
+    hosts names: [String], underlayMTU mtu: Int = 1500, libvirt: Bool = false, ovn: Bool = false
+  ) async throws -> [Host] {
     guard !names.isEmpty, names.count <= 200 else { throw SandboxError.invalid("give 1 to 200 host names") }
     for name in names {
       guard !name.isEmpty, name.utf8.count <= 8, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
@@ -95,6 +99,7 @@ public struct HostLab: Sendable {
       try await run(["-n", underlayNamespace, "link", "add", Self.underlayBridge, "type", "bridge"])
       try await run(["-n", underlayNamespace, "link", "set", Self.underlayBridge, "mtu", "\(mtu)", "up"])
     }
+    if ovn { try await LabOVN(labDirectory: directory).startCentral() }
     var hosts: [Host] = []
     for (index, name) in names.enumerated() {
       let namespace = hostNamespace(name)
@@ -115,6 +120,18 @@ public struct HostLab: Sendable {
         ])
         try await run(["-n", namespace, "link", "set", "ul0", "up"])
         try await run(["-n", namespace, "link", "set", "lo", "up"])
+        if ovn {
+          let provider = "\(prefix)-p\(index)".suffix(15)
+          try await run([
+            "-n", namespace, "link", "add", "pn0", "mtu", "\(mtu)", "type", "veth", "peer", "name", String(provider),
+            "netns", underlayNamespace,
+          ])
+          try await run([
+            "-n", underlayNamespace, "link", "set", String(provider), "mtu", "\(mtu)", "master", Self.underlayBridge,
+            "up",
+          ])
+          try await run(["-n", namespace, "link", "set", "pn0", "up"])
+        }
       }
       _ = try await sandbox.start()
       try namespace.write(toFile: sandbox.createdNamespaceMarker, atomically: true, encoding: .utf8)
@@ -123,6 +140,7 @@ public struct HostLab: Sendable {
       let host = Host(
         name: name, namespace: namespace, db: sandbox.remote, underlayIP: address, directory: hostDirectory)
       if libvirt { try await HostLibvirt(host: host).start() }
+      if ovn { try await LabOVN(labDirectory: directory).startController(host) }
       hosts.append(host)
     }
     try write(hosts)
@@ -184,10 +202,14 @@ public struct HostLab: Sendable {
       let hostDirectory = directory + "/" + entry
       guard FileManager.default.fileExists(atPath: hostDirectory + "/conf.db") else { continue }
       gone += HostLibvirt(directory: hostDirectory, name: entry).stop()
+      if let pid = LabOVN.controller(hostDirectory: hostDirectory).stop() {
+        gone.append("ovn-controller \(pid) (\(entry))")
+      }
       for stopped in Sandbox(directory: hostDirectory).stop() {
         gone.append("\(stopped.program) \(stopped.pid) (\(entry))")
       }
     }
+    gone += LabOVN(labDirectory: directory).stopCentral()
     if let ip = Executables.find("ip") {
       for namespace in namespaces() {
         if (try? CommandRunner.run(ip, ["netns", "delete", namespace], outputFile: directory + "/ip.out")) != nil {

@@ -84,6 +84,8 @@ public struct HostSpec: Sendable {
   /// This host's tunnel address and its peers' (a cluster on a netdev bridge: userspace
   /// tunnelling, whose peers `apply` announces; see `TunnelPeerAnnouncer`).
   public var tunnelPeers: (local: String, peers: [String])?
+  /// `engine: ovn`: this host as an OVN chassis (no tunnels of ovsvirt's own then).
+  public var ovn: OVNChassis?
 
   /// The real bridge that holds ports of `bridge` (itself, or a fake bridge's parent).
   public func realBridge(of bridge: String) -> String {

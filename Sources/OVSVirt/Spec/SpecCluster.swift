@@ -8,9 +8,19 @@ extension SpecBuilder {
   mutating func cluster(_ node: SpecNode, host: String?, into spec: inout HostSpec) {
     guard
       let f = reader.fields(
-        node, keys: ["bridge", "type", "key", "dst_port", "topology", "hub", "hosts", "underlay_mtu"],
+        node, keys: ["bridge", "type", "key", "dst_port", "topology", "hub", "hosts", "underlay_mtu", "engine", "ovn"],
         required: ["bridge", "hosts"])
     else { return }
+    let engine = reader.choice(f["engine"], ["tunnels", "ovn"]) ?? "tunnels"
+    if engine == "ovn" {
+      for key in ["type", "key", "dst_port", "topology", "hub"] where f[key] != nil {
+        reader.report(
+          f.values[key] ?? node, "'\(key)' is for `engine: tunnels`; with OVN, ovn-controller makes the tunnels",
+          fix: "drop it (the encapsulation is `ovn: {encap: geneve}`)")
+      }
+    } else if f["ovn"] != nil {
+      reader.report(f.values["ovn"] ?? node, "'ovn' goes with `engine: ovn`", fix: "add `engine: ovn`, or drop it")
+    }
     let kind = InterfaceSpec.Kind(rawValue: reader.choice(f["type"], ["vxlan", "geneve", "gre"]) ?? "vxlan") ?? .vxlan
     let key = f["key"].flatMap { reader.string($0) }
     let dstPort = reader.int(f["dst_port"])
@@ -66,6 +76,10 @@ extension SpecBuilder {
     }
     spec.host = me
     selfAddress = mine.ip
+    if engine == "ovn" {
+      ovnChassis(f, me: mine.name, ip: mine.ip, bridge: spec.bridges[bridgeIndex], into: &spec)
+      return
+    }
     let underlayMTU = reader.int(f["underlay_mtu"]) ?? 1500
     if !(1280...65535).contains(underlayMTU), let mtuNode = f["underlay_mtu"] {
       reader.report(mtuNode, "underlay_mtu \(underlayMTU) is outside 1280–65535", fix: "give the hosts' NIC MTU")
@@ -122,6 +136,41 @@ extension SpecBuilder {
         "star topology on \(bridgeName): hub \(hub)\(me == hub ? " (this host)" : ""); spokes reach each other through it"
       )
     }
+  }
+
+  /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap}`.
+  mutating func ovnChassis(_ f: SpecFields, me: String, ip: String, bridge: HostSpec.Bridge, into spec: inout HostSpec)
+  {
+    guard let ovnNode = f["ovn"] else {
+      reader.report(
+        f.node, "`engine: ovn` needs the central databases",
+        fix: "add `ovn: {southbound: tcp:IP:6642, northbound: tcp:IP:6641}` (several for a clustered database)")
+      return
+    }
+    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap"], required: ["southbound"]) else {
+      return
+    }
+    func remotes(_ node: SpecNode?) -> [String] {
+      guard let node else { return [] }
+      let all: [String]
+      if case .sequence = node.node {
+        all = reader.list(node).compactMap { reader.string($0) }
+      } else {
+        all = reader.string(node)?.split(separator: ",").map(String.init) ?? []
+      }
+      for remote in all where !(remote.hasPrefix("tcp:") || remote.hasPrefix("ssl:") || remote.hasPrefix("unix:")) {
+        reader.report(node, "'\(remote)' is not an OVSDB remote", fix: "write tcp:IP:PORT, ssl:IP:PORT or unix:PATH")
+      }
+      return all
+    }
+    let encap = reader.choice(o["encap"], ["geneve", "vxlan"]) ?? "geneve"
+    spec.ovn = OVNChassis(
+      hostname: me, southbound: remotes(o["southbound"]), northbound: remotes(o["northbound"]), encapType: encap,
+      encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
+      datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
+    spec.notes.append(
+      "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
+    )
   }
 
   /// `vx-PEER` (gnv-, gre-) when that is a valid interface name, else the prefix and a stable hash

@@ -1,0 +1,34 @@
+import VSwitch
+
+/// What ovn-controller reads from a hypervisor's Open_vSwitch root row (`external_ids`) to make it
+/// a chassis of the cluster: which Southbound database, its own tunnel address and encapsulation,
+/// which local bridge a `localnet` port's physical network is, and the datapath of the br-int it
+/// creates. ovsvirt writes these from the cluster spec on every host, the same on every run.
+public struct OVNChassis: Sendable, Equatable {
+  /// The host's name in the spec: the chassis `hostname`, and what a port's requested-chassis says.
+  public var hostname: String
+  public var southbound: [String]
+  public var northbound: [String]
+  /// geneve (default) or vxlan.
+  public var encapType: String
+  public var encapIP: String
+  /// `physnet-BRIDGE:BRIDGE`: the cluster bridge is where VLAN networks meet the physical network.
+  public var physicalNetwork: String
+  public var bridge: String
+  /// `netdev` when the cluster bridge is (then br-int must be too).
+  public var datapathType: String?
+
+  /// The root-row entries to write. `system-id` names the chassis and must never change under a
+  /// running ovn-controller: it is set only where none is (a host keeps the one it has).
+  public func marks(current: [String: String]) -> [SwitchDesiredState.RootMark] {
+    var wanted: [(String, String)] = [
+      ("hostname", hostname), ("ovn-remote", southbound.joined(separator: ",")), ("ovn-encap-type", encapType),
+      ("ovn-encap-ip", encapIP), ("ovn-bridge-mappings", "\(physicalNetwork):\(bridge)"),
+    ]
+    if current["system-id"] == nil { wanted.insert(("system-id", hostname), at: 0) }
+    if let datapathType { wanted.append(("ovn-bridge-datapath-type", datapathType)) }
+    return wanted.map { key, value in
+      SwitchDesiredState.RootMark(key: key, value: value, detail: "OVN chassis: \(key)=\(value)")
+    }
+  }
+}
