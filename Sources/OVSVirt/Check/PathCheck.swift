@@ -96,6 +96,7 @@ public enum PathCheck {
     var traces: [String: FrameTrace] = [:]
     for nic in facts.nics {
       guard nic.running, let tap = nic.nic.targetDevice, let port = state.ports[tap],
+        (state.interfaces[tap]?.ofport ?? -1) >= 1,
         let bridge = state.bridges.values.first(where: { $0.uuid == port.bridgeUUID && !$0.isFake })
       else { continue }
       var flow = "in_port=\(tap),dl_src=\(nic.mac ?? "02:00:00:00:00:01"),dl_dst=\(to?.mac ?? "ff:ff:ff:ff:ff:ff")"

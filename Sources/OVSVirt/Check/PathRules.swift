@@ -426,7 +426,9 @@ struct PathRules {
   }
 
   func traceHop(_ trace: FrameTrace?, desired: DesiredPort, tunnels: [FoundTunnel], problemsSoFar: Bool) -> Hop {
-    guard let trace else { return Hop("trace", .info, "not traced: the NIC has no OVS port") }
+    guard let trace else {
+      return Hop("trace", .info, "not traced: the NIC has no OVS port with an OpenFlow port number")
+    }
     let summary = Self.describe(trace)
     let seeAbove = problemsSoFar ? "the ✗ hops above say why" : "look at the bridge's flows (ovs-ofctl dump-flows)"
     let vlan = desired.vlan.tag?.value ?? desired.vlan.trunks.first?.value
