@@ -19,7 +19,7 @@ struct OVSVirtCommand: AsyncParsableCommand {
     subcommands: [
       ShowCommand.self, BridgeCommand.self, PortCommand.self, TunnelCommand.self, NetCommand.self, AttachCommand.self,
       DetachCommand.self, DomainCommand.self, PlanCommand.self, ApplyCommand.self, ReconcileCommand.self,
-      WatchCommand.self,
+      WatchCommand.self, CheckCommand.self,
       SandboxCommand.self,
     ]
   )
