@@ -158,7 +158,8 @@ extension DataPlaneTests {
       let interfaceXML = { (vlan: String) in
         """
         <interface type='network'><mac address='\(aMAC)'/><source network='ovsvl2' portgroup='vlan-120'/>\(vlan)\
-        <virtualport type='openvswitch'><parameters interfaceid='\(interfaceID)'/></virtualport><model type='virtio'/></interface>
+        <virtualport type='openvswitch'><parameters interfaceid='\(interfaceID)'/></virtualport><model type='virtio'/>\
+        <mtu size='1446'/></interface>
         """
       }
       let xmlFile = lab.directory + "/nic.xml"
