@@ -22,6 +22,11 @@ struct ApplyOutput {
       Swift.print("libvirt\(report.applied ? "" : " (would change)"):")
       for change in libvirt { Swift.print("  \(change)") }
     }
+    let northbound = report.northboundChanges
+    if !northbound.isEmpty {
+      Swift.print("OVN Northbound\(report.applied ? "" : " (would change)"):")
+      for change in northbound { Swift.print("  \(change)") }
+    }
     for note in report.plan.spec.notes { Swift.print("note: \(note)") }
     for note in report.libvirt?.notes ?? [] { Swift.print("note: \(note)") }
     if let announced = report.tunnelPeers { Swift.print("note: \(announced)") }
@@ -47,7 +52,10 @@ struct ApplyOutput {
       "libvirt": .object(libvirt),
       "notes": .array((report.plan.spec.notes + (report.tunnelPeers.map { ["\($0)"] } ?? [])).map(JSON.string)),
       "problems": .array(report.plan.problems.map(JSON.string)),
-      "writes": .int(report.applied ? Int64(report.operations + (report.libvirt?.done.count ?? 0)) : 0),
+      "northbound": .object(["changes": .array(report.northboundChanges.map(JSON.string))]),
+      "writes": .int(
+        report.applied
+          ? Int64(report.operations + (report.libvirt?.done.count ?? 0) + (report.northbound?.operations ?? 0)) : 0),
     ])
   }
 }

@@ -33,6 +33,8 @@ struct GuestCommand: AsyncParsableCommand {
   @Option(name: .long, help: "The NIC's interfaceid (default: a new UUID).") var interfaceid: String?
   @Option(name: .long, help: "The guest NIC's MTU.") var mtu: Int?
   @Option(name: .long, help: "NIC model: virtio or e1000.") var model = "virtio"
+  @Option(name: .long, help: "An IPv4 address the guest pings from boot on (replies on its console).")
+  var ping: String?
   @Option(name: .long, help: "Folder with vmlinuz and initrd.img (scripts/guest-image DIR).")
   var image: String = ".ovsvirt-guest-image"
   @Option(name: .customLong("move-to"), help: "Stop the guest where it runs and start it on this host.")
@@ -63,11 +65,11 @@ struct GuestCommand: AsyncParsableCommand {
         guard let host, let network else {
           throw CommandFailure.refused("a new guest needs --host and --network (or use --move-to / --remove)")
         }
-        guest = try await lab.addGuest(
-          HostLab.GuestRequest(
-            name: name, host: host, network: network, portgroup: portgroup, address: ip, mtu: mtu, mac: mac,
-            interfaceID: interfaceid, model: model, image: image),
-          timeout: .seconds(timeout))
+        var request = HostLab.GuestRequest(
+          name: name, host: host, network: network, portgroup: portgroup, address: ip, mtu: mtu, mac: mac,
+          interfaceID: interfaceid, model: model, image: image)
+        request.ping = ping
+        guest = try await lab.addGuest(request, timeout: .seconds(timeout))
       }
     } catch let error as SandboxError {
       switch error {

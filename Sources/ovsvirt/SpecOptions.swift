@@ -42,8 +42,9 @@ struct SpecOptions: ParsableArguments {
     if commit && !options.noWait {
       wait = { @Sendable sequence in try await session.waitApplied(sequence, client: client) }
     }
-    let applier = Applier(
+    var applier = Applier(
       client: client, libvirt: libvirt.access, comment: "ovsvirt apply \(spec)", waitApplied: wait)
+    applier.northboundOptions = session.clientOptions
     do {
       let plan = try await applier.plan(hostSpec, prune: prune)
       let report = commit ? try await applier.apply(plan) : ApplyReport(unapplied: plan)

@@ -18,15 +18,21 @@ struct SwitchSession {
     }
   }
 
-  /// `connect` without reporting a failure: for a caller that connects while doing something else
-  /// whose own failure must be the one reported.
-  func startClient() async throws -> ReplicaClient {
+  /// A one-shot command's client settings: every wait bounded by --timeout, no idle probe.
+  var clientOptions: ReplicaClient.Options {
     var clientOptions = ReplicaClient.Options()
     clientOptions.connectTimeout = .seconds(options.timeout)
     clientOptions.callTimeout = .seconds(options.timeout)
     clientOptions.deadline = options.deadline
     clientOptions.probeInterval = nil
+    return clientOptions
+  }
+
+  /// `connect` without reporting a failure: for a caller that connects while doing something else
+  /// whose own failure must be the one reported.
+  func startClient() async throws -> ReplicaClient {
     let client = ReplicaClient(remote: options.db, tables: SwitchTables.monitored, options: clientOptions)
+
     do {
       try await client.start()
     } catch {

@@ -13,6 +13,9 @@ public struct Applier: Sendable {
   public var waitApplied: (@Sendable (_ sequence: Int64) async throws -> Void)?
   /// Said in the database's log with the transaction (ovsdb-tool show-log).
   public var comment: String
+  /// How the OVN Northbound database is reached (an `engine: ovn` cluster): the same bounds as the
+  /// switch's client.
+  public var northboundOptions = ReplicaClient.Options()
 
   public init(
     client: ReplicaClient, libvirt: LibvirtAccess, comment: String,
@@ -55,9 +58,11 @@ public struct Applier: Sendable {
     } catch {
       throw Self.unfit(error)
     }
+    let northbound = try await NorthboundSync.run(
+      spec, libvirt: self.libvirt, prune: prune.isOn, commit: false, options: northboundOptions)
     return ApplyPlan(
       spec: spec, switchPlan: switchPlan, state: state, switchConverger: switchConverger, libvirt: libvirt,
-      libvirtSteps: steps, problems: problems)
+      libvirtSteps: steps, problems: problems + (northbound?.problems ?? []), northbound: northbound)
   }
 
   /// Carries `plan` out: OVS in one guarded transaction (planned again only if the switch changed
@@ -79,8 +84,15 @@ public struct Applier: Sendable {
     // Userspace tunnels: the peers learn this host (and it them) now, not from a VM's first frame.
     let announced = plan.spec.tunnelPeers.map { TunnelPeerAnnouncer.announce(local: $0.local, peers: $0.peers) }
     let outcome = plan.libvirt.map { $0.run(plan.libvirtSteps) }
+    // OVN: the logical switches, and ports for the VMs running here (after libvirt has the networks).
+    let northbound =
+      plan.northbound == nil
+      ? nil
+      : try await NorthboundSync.run(
+        plan.spec, libvirt: libvirt, prune: plan.switchConverger.prune.isOn, commit: true, options: northboundOptions)
     var report = ApplyReport(plan: plan, applied: true, ovs: changes, operations: operations, libvirt: outcome)
     report.tunnelPeers = announced
+    report.northbound = northbound
     return report
   }
 

@@ -18,6 +18,8 @@ public struct ApplyPlan: Sendable {
   /// What keeps libvirt from matching the spec (e.g. a domain not defined on this host): the OVS half
   /// and the other steps are still applied, and the apply reports itself unfinished.
   public var problems: [String]
+  /// The Northbound half of an `engine: ovn` cluster, planned; nil for other clusters.
+  public var northbound: NorthboundSync.Outcome? = nil
 
   /// The OVS changes, in apply's words.
   public var ovs: [PlannedChange] { switchPlan.changes.map(PlannedChange.init) }

@@ -12,6 +12,8 @@ public struct ApplyReport: Sendable {
   /// Whom this host asked for, so its userspace tunnels' peers know it (nil: not a netdev cluster,
   /// or nothing applied).
   public var tunnelPeers: TunnelPeerAnnouncer.Outcome?
+  /// What the Northbound half did (nil: not an OVN cluster, or not applied).
+  public var northbound: NorthboundSync.Outcome?
 
   /// The report of a plan that is not carried out.
   public init(unapplied plan: ApplyPlan) {
@@ -43,6 +45,9 @@ public struct ApplyReport: Sendable {
     libvirt.map { $0.done + ($0.failed.map { [$0.change] } ?? []) + $0.notRun } ?? plan.libvirtChanges
   }
 
-  /// Nothing to do: OVS and libvirt already match the spec.
-  public var isEmpty: Bool { ovs.isEmpty && plan.libvirtSteps.isEmpty }
+  /// The Northbound changes: done, or before applying, planned.
+  public var northboundChanges: [String] { (applied ? northbound : plan.northbound)?.changes ?? [] }
+
+  /// Nothing to do: OVS, libvirt (and for OVN the Northbound database) already match the spec.
+  public var isEmpty: Bool { ovs.isEmpty && plan.libvirtSteps.isEmpty && northboundChanges.isEmpty }
 }

@@ -36,6 +36,8 @@ extension HostLab {
     public var model: String
     /// The folder holding `vmlinuz` and `initrd.img` (scripts/guest-image DIR).
     public var image: String
+    /// An address the guest pings twice a second from boot on (replies show on its console).
+    public var ping: String? = nil
 
     public init(
       name: String, host: String, network: String, portgroup: String? = nil, address: String? = nil,
@@ -88,6 +90,12 @@ extension HostLab {
     let interfaceID = request.interfaceID ?? UUID().uuidString.lowercased()
     var commandLine = ["console=ttyS0", "quiet", "panic=-1"]
     if let address = request.address { commandLine.append("ovsvirt.ip=" + address) }
+    if let target = request.ping {
+      guard target.split(separator: ".").count == 4, target.allSatisfy({ $0.isNumber || $0 == "." }) else {
+        throw SandboxError.invalid("--ping '\(target)': give an IPv4 address")
+      }
+      commandLine.append("ovsvirt.ping=" + target)
+    }
     // A virtio guest learns its MTU from libvirt (`<mtu size>` becomes QEMU's host_mtu); e1000 cannot.
     if let mtu = request.mtu, request.model != "virtio" { commandLine.append("ovsvirt.mtu=\(mtu)") }
     try FileManager.default.createDirectory(atPath: guestDirectory, withIntermediateDirectories: true)

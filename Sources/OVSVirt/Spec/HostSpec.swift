@@ -86,6 +86,8 @@ public struct HostSpec: Sendable {
   public var tunnelPeers: (local: String, peers: [String])?
   /// `engine: ovn`: this host as an OVN chassis (no tunnels of ovsvirt's own then).
   public var ovn: OVNChassis?
+  /// With `engine: ovn`: the spec's networks (and portgroups) as logical switches.
+  public var logicalNetworks: [LogicalNetwork] = []
 
   /// The real bridge that holds ports of `bridge` (itself, or a fake bridge's parent).
   public func realBridge(of bridge: String) -> String {

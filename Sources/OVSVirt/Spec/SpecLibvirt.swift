@@ -68,10 +68,57 @@ extension SpecBuilder {
         )
       }
     }
+    var definition = NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups)
+    if let ovn = spec.ovn {
+      definition = ovnNetwork(definition, fake: fake, ovn: ovn, node: f["bridge"] ?? node, into: &spec)
+    }
     spec.networks.append(
       HostSpec.Network(
-        definition: NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups),
+        definition: definition,
         autostart: reader.bool(f["autostart"]) ?? true, guestMTU: mtu, location: node.location))
+  }
+
+  /// With `engine: ovn` a network is logical switches (one per portgroup) in the Northbound
+  /// database, and for libvirt a network on br-int without VLANs: the portgroups keep their names
+  /// (a domain's `<source network portgroup>` still resolves) and OVN gives the VLAN.
+  func ovnNetwork(
+    _ definition: NetworkDefinition, fake: HostSpec.FakeBridge?, ovn: OVNChassis, node: SpecNode,
+    into spec: inout HostSpec
+  ) -> NetworkDefinition {
+    let onCluster = definition.bridge == ovn.bridge || fake?.parent == ovn.bridge
+    if !onCluster {
+      reader.report(
+        node,
+        "network '\(definition.name)' is on '\(definition.bridge)', but with engine ovn only \(ovn.bridge) reaches the physical network (\(ovn.physicalNetwork))",
+        fix: "put the network on \(ovn.bridge) (or a fake bridge of it)")
+    }
+    let fixedVLAN = fake.map { Int($0.vlan.value) } ?? definition.vlan
+    func localnet(_ vlan: Int?) -> (physicalNetwork: String, vlan: Int?)? {
+      vlan.map { (ovn.physicalNetwork, $0) }
+    }
+    if definition.portgroups.isEmpty {
+      spec.logicalNetworks.append(
+        LogicalNetwork(network: definition.name, portgroup: nil, isDefault: true, localnet: localnet(fixedVLAN)))
+    }
+    for group in definition.portgroups {
+      var tag: Int? = fixedVLAN
+      if let tags = group.vlan {
+        guard !tags.isTrunk, let only = tags.allTags.first else {
+          reader.report(
+            node,
+            "portgroup '\(group.name)' of network '\(definition.name)' is a trunk, which engine ovn does not map yet",
+            fix: "give the portgroup one `vlan:`")
+          continue
+        }
+        tag = Int(only)
+      }
+      spec.logicalNetworks.append(
+        LogicalNetwork(
+          network: definition.name, portgroup: group.name, isDefault: group.isDefault, localnet: localnet(tag)))
+    }
+    return NetworkDefinition(
+      name: definition.name, bridge: "br-int", vlan: nil,
+      portgroups: definition.portgroups.map { .init(name: $0.name, vlan: nil, isDefault: $0.isDefault) })
   }
 
   func portgroupTags(_ g: SpecFields, network: String) -> VLANTags? {

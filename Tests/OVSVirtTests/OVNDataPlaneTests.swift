@@ -1,0 +1,150 @@
+import Foundation
+import OVSDB
+import OVSVirt
+import Testing
+import TestSupport
+
+extension DataPlaneTests {
+  /// Seed 004's networks on OVN, proven with real guests: two sandbox hosts with a libvirtd each,
+  /// OVN's central databases and an ovn-controller per host. `apply` of an `engine: ovn` cluster
+  /// spec on each host makes it a chassis and writes the logical switches; guests plugged by libvirt
+  /// into br-int get their logical ports from a second apply. A guest on VLAN 120 reaches the other
+  /// host's through the localnet port (802.1Q on the physical segment, no Geneve); guests on an
+  /// overlay network reach each other over Geneve (UDP 6081 on the underlay); VLAN 130 does not reach
+  /// VLAN 120 in the same subnet. Guests ping from inside (their replies are on their consoles).
+  @Suite(.serialized) struct OVNDataPlaneTests {
+    @Test func seedNetworksOnOVNCarryRealGuests() async throws {
+      guard getuid() == 0 else { try Integration.unavailable("network namespaces need root") }
+      let image = try Integration.environment("OVSVIRT_GUEST_IMAGE")
+      for program in ["ovn-northd", "ovn-controller", "libvirtd", "qemu-system-x86_64", "tcpdump"] {
+        _ = try Integration.program(program)
+      }
+      let ip = try Integration.program("ip")
+      let sbctl = try Integration.program("ovn-sbctl")
+      let directory = try TemporaryDirectory.make("ovn")
+      func ovsvirt(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments, in: directory) }
+      let started = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn", "--json"])
+      defer { _ = try? ovsvirt(["sandbox", "--dir", directory, "--stop"]) }
+      try #require(started.status == 0, "sandbox: \(started.stderr)")
+      let lab = try JSONParser.parse(started.stdout)
+      let southbound = try #require(lab["southbound"]?.stringValue)
+      let northbound = try #require(lab["northbound"]?.stringValue)
+      var hosts: [String: (db: String, connect: String, ip: String, netns: String)] = [:]
+      for host in lab["hosts"]?.arrayValue ?? [] {
+        guard let name = host["name"]?.stringValue, let db = host["db"]?.stringValue,
+          let connect = host["connect"]?.stringValue, let underlay = host["underlay_ip"]?.stringValue,
+          let netns = host["netns"]?.stringValue
+        else { continue }
+        hosts[name] = (db, connect, underlay, netns)
+      }
+      let h1 = try #require(hosts["h1"])
+      let h2 = try #require(hosts["h2"])
+      let spec = directory + "/cluster-ovn.yaml"
+      try """
+      bridges:
+        - name: ovsbr0
+          datapath_type: netdev
+          ports:
+            - {name: pn0, trunks: "120,130"}
+      networks:
+        - name: ovsvl2
+          bridge: ovsbr0
+          portgroups:
+            - {name: vlan-120, vlan: 120, default: true}
+            - {name: vlan-130, vlan: 130}
+        - name: tenant
+          bridge: ovsbr0
+      cluster:
+        bridge: ovsbr0
+        engine: ovn
+        ovn: {southbound: "\(southbound)", northbound: "\(northbound)"}
+        hosts:
+          - {name: h1, ip: \(h1.ip)}
+          - {name: h2, ip: \(h2.ip)}
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
+      func apply(_ name: String, _ host: (db: String, connect: String, ip: String, netns: String)) throws -> JSON {
+        let said = try CLI.runProgram(
+          ip,
+          [
+            "netns", "exec", host.netns, try CLI.binary(), "apply", spec, "--host", name, "--db", host.db,
+            "--connect", host.connect, "--json",
+          ], in: directory)
+        return try JSONParser.parse(said)
+      }
+      for (name, host) in [("h1", h1), ("h2", h2)] { _ = try apply(name, host) }
+      // Both hosts are chassis with a Geneve encapsulation at their underlay address.
+      #expect(
+        await eventually(timeout: .seconds(20)) {
+          let chassis =
+            (try? CLI.runProgram(
+              sbctl, ["--db=\(southbound)", "--bare", "--columns=hostname", "list", "Chassis"], in: directory)) ?? ""
+          return chassis.contains("h1") && chassis.contains("h2")
+        }, "the hosts did not become chassis")
+      let encaps = try CLI.runProgram(
+        sbctl, ["--db=\(southbound)", "--bare", "--columns=type,ip", "list", "Encap"], in: directory)
+      #expect(encaps.contains("geneve") && encaps.contains(h1.ip) && encaps.contains(h2.ip), "\(encaps)")
+
+      // Guests plugged by libvirt into br-int; each second one pings the first from inside.
+      func guest(
+        _ name: String, on host: String, _ network: String, _ portgroup: String?, _ address: String, ping: String?
+      )
+        throws
+      {
+        var arguments = [
+          "sandbox", "guest", name, "--dir", directory, "--host", host, "--network", network, "--ip", address,
+          "--image", image,
+        ]
+        if let portgroup { arguments += ["--portgroup", portgroup] }
+        if let ping { arguments += ["--ping", ping] }
+        let booted = try ovsvirt(arguments)
+        try #require(booted.status == 0, "guest \(name): \(booted.stderr)")
+      }
+      try guest("ovsvirt-test-ov1", on: "h1", "ovsvl2", "vlan-120", "10.120.0.11/24", ping: nil)
+      try guest("ovsvirt-test-ov2", on: "h2", "ovsvl2", "vlan-120", "10.120.0.12/24", ping: "10.120.0.11")
+      try guest("ovsvirt-test-ox3", on: "h2", "ovsvl2", "vlan-130", "10.120.0.13/24", ping: "10.120.0.11")
+      try guest("ovsvirt-test-ot1", on: "h1", "tenant", nil, "10.200.0.11/24", ping: nil)
+      try guest("ovsvirt-test-ot2", on: "h2", "tenant", nil, "10.200.0.12/24", ping: "10.200.0.11")
+
+      // The second apply on each host writes the logical ports of the guests running there.
+      for (name, host) in [("h1", h1), ("h2", h2)] {
+        let report = try apply(name, host)
+        let written = report["northbound"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(written.contains { $0.hasPrefix("+ logical port") }, "\(name): \(report)")
+      }
+      for (name, host) in [("h1", h1), ("h2", h2)] {
+        #expect(try apply(name, host)["writes"] == 0, "a third apply on \(name) wrote again")
+      }
+      func console(_ name: String) -> String {
+        (try? String(contentsOfFile: directory + "/guests/\(name).console", encoding: .utf8)) ?? ""
+      }
+      #expect(
+        await eventually(timeout: .seconds(30)) { console("ovsvirt-test-ov2").contains("bytes from 10.120.0.11") },
+        "VLAN 120 across hosts (localnet): \(console("ovsvirt-test-ov2"))")
+      #expect(
+        await eventually(timeout: .seconds(30)) { console("ovsvirt-test-ot2").contains("bytes from 10.200.0.11") },
+        "the overlay across hosts (Geneve): \(console("ovsvirt-test-ot2"))")
+
+      // On the wire: VLAN 120 rides the physical segment tagged, the overlay rides Geneve.
+      let capture = directory + "/underlay.txt"
+      let tcpdump = try CommandRunner.launch(
+        ip,
+        [
+          "netns", "exec", h1.netns.split(separator: "-").dropLast().joined(separator: "-") + "-ul",
+          try Integration.program("tcpdump"), "-l", "-n", "-e", "-i", HostLab.underlayBridge, "-c", "40",
+          "udp port 6081 or vlan 120",
+        ], stdout: capture, stderr: directory + "/tcpdump.err")
+      try await Task.sleep(for: .seconds(4))
+      kill(tcpdump, SIGTERM)
+      _ = CommandRunner.wait(tcpdump)
+      let seen = (try? String(contentsOfFile: capture, encoding: .utf8)) ?? ""
+      #expect(seen.contains("vlan 120") && seen.contains("10.120.0.11"), "no tagged VLAN 120 on the wire:\n\(seen)")
+      #expect(seen.contains(".6081"), "no Geneve on the underlay:\n\(seen)")
+      #expect(
+        !seen.split(separator: "\n").contains { $0.contains(".6081") && $0.contains("10.120.0.") },
+        "VLAN 120 traffic went over Geneve:\n\(seen)")
+
+      // VLAN 130 in the same subnet reaches nothing of VLAN 120.
+      #expect(!console("ovsvirt-test-ox3").contains("bytes from 10.120.0.11"), "\(console("ovsvirt-test-ox3"))")
+    }
+  }
+}
