@@ -202,6 +202,10 @@ public struct ReplicaSnapshot: Sendable {
   public internal(set) var lastTransactionID: String? = nil
   public internal(set) var generation = 0
 
+  /// No tables at all: for a builder that only collects operations planned without reading the
+  /// database (see VSwitch's `DirectChange`).
+  public static let empty = ReplicaSnapshot(tables: [:])
+
   public func rows(_ table: String) -> [RowUUID: [String: Datum]] { tables[table] ?? [:] }
 
   public func row(_ table: String, _ uuid: RowUUID) -> [String: Datum]? { tables[table]?[uuid] }

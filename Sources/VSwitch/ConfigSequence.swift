@@ -21,3 +21,24 @@ public enum ConfigSequence {
     snapshot.rows("Open_vSwitch").values.contains { ($0["cur_cfg"]?.scalar?.integerValue ?? 0) >= sequence }
   }
 }
+
+extension ConfigSequence {
+  /// The next_cfg bump for a transaction planned without a replica (a `DirectChange`), as
+  /// ovs-vsctl makes it: `next_cfg += 1` when a switch daemon serves this database (datapath_types
+  /// filled in), then a select of the value reached, which `requested(in:)` reads.
+  public static let directRequest: [DBOperation] = [
+    .mutate(
+      table: "Open_vSwitch", where: [Condition("datapath_types", .notEqual, .empty)],
+      mutations: [Mutation("next_cfg", .add, .scalar(.integer(1)))]),
+    .select(table: "Open_vSwitch", where: [], columns: ["next_cfg", "datapath_types"]),
+  ]
+
+  /// The configuration to wait for, from the results of a transaction ending in `directRequest`;
+  /// nil when no switch daemon ever served the database (nothing would acknowledge).
+  public static func requested(in results: [OperationResult]) -> Int64? {
+    guard let root = results.last?.rows?.first, let types = root["datapath_types"],
+      let datapathTypes = try? Datum(json: types), !datapathTypes.isEmpty
+    else { return nil }
+    return root["next_cfg"]?.intValue
+  }
+}

@@ -128,8 +128,7 @@ public struct SwitchPlanner: Sendable {
       throw ValidationError(
         subject: "port '\(name)'", problem: "names an interface twice", fix: "list each bond member once")
     }
-    var portRow: [String: Datum] = portColumns.merging(settings.columns) { _, vlan in vlan }
-    portRow["external_ids"] = .map(externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine })
+    let portRow = Self.portRow(settings, columns: portColumns, externalIDs: externalIDs)
     if let existing = state.ports[name.rawValue] {
       guard mayExist else { throw exists("port", name.rawValue) }
       guard existing.bridge == bridge else {
@@ -155,6 +154,16 @@ public struct SwitchPlanner: Sendable {
     }
     let port = insertPort(name, interfaces: interfaces, columns: portRow, in: &txn)
     attach([.namedUUID(port)], to: target.uuid, in: &txn)
+  }
+
+  /// The Port columns `addPort` writes: `columns`, the VLAN settings over them, and `externalIDs`
+  /// with ovsvirt's mark.
+  static func portRow(_ settings: VLANSettings, columns: [String: Datum], externalIDs: [String: String])
+    -> [String: Datum]
+  {
+    var row = columns.merging(settings.columns) { _, vlan in vlan }
+    row["external_ids"] = .map(externalIDs.merging(SwitchTables.ownerIDs) { mine, _ in mine })
+    return row
   }
 
   /// `ovs-vsctl del-port NAME`.

@@ -47,7 +47,13 @@ struct BridgeCommand: AsyncParsableCommand {
         throw CommandFailure.refused(
           "bridge '\(name)': a fake bridge has no Bridge row of its own to carry --external-id / --other-config")
       }
-      try await session.change { txn in
+      let direct =
+        if let parent, let fakeVLAN {
+          planner.directAddFakeBridge(bridge, parent: parent, vlan: fakeVLAN)
+        } else {
+          planner.directAddBridge(bridge, datapathType: datapathType, externalIDs: ids, otherConfig: config)
+        }
+      try await session.change(.change(direct)) { txn in
         if let parent, let fakeVLAN {
           try planner.addFakeBridge(bridge, parent: parent, vlan: fakeVLAN, in: &txn)
         } else {
@@ -67,7 +73,9 @@ struct BridgeCommand: AsyncParsableCommand {
     func run() async throws {
       let planner = SwitchPlanner(ifExists: ifExists)
       let name = name
-      try await SwitchSession(options: options).change { txn in try planner.deleteBridge(name, in: &txn) }
+      try await SwitchSession(options: options).change(.lookup(planner.directDeleteBridge(name))) { txn in
+        try planner.deleteBridge(name, in: &txn)
+      }
     }
   }
 

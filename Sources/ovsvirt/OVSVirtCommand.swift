@@ -35,6 +35,12 @@ enum OVSVirtVersion {
 enum Main {
   static func main() async {
     _ = CommandClock.started
+    // Answered before the argument parser, whose first parse costs milliseconds of runtime type
+    // lookups (reflecting every option of the command tree) that printing a constant does not need.
+    if CommandLine.arguments.dropFirst().elementsEqual(["--version"]) {
+      print(OVSVirtVersion.string)
+      return
+    }
     do {
       let arguments = LeadingOptions.reorder(Array(CommandLine.arguments.dropFirst()), root: OVSVirtCommand.self)
       var command = try OVSVirtCommand.parseAsRoot(arguments)

@@ -108,7 +108,9 @@ struct PortCommand: AsyncParsableCommand {
       if !config.isEmpty { columns["other_config"] = .map(config) }
       let planner = SwitchPlanner(mayExist: mayExist)
       let (bridge, ifaces, portColumns) = (bridge, interfaces, columns)
-      try await SwitchSession(options: options).change { txn in
+      let direct = planner.directAddPort(
+        port, bridge: bridge, vlan: settings, interfaces: ifaces, portColumns: portColumns, externalIDs: ids)
+      try await SwitchSession(options: options).change(direct.map(DirectRoute.change)) { txn in
         try planner.addPort(
           port, bridge: bridge, vlan: settings, interfaces: ifaces, portColumns: portColumns, externalIDs: ids, in: &txn
         )
@@ -125,7 +127,9 @@ struct PortCommand: AsyncParsableCommand {
     func run() async throws {
       let planner = SwitchPlanner(ifExists: ifExists)
       let name = name
-      try await SwitchSession(options: options).change { txn in try planner.deletePort(name, in: &txn) }
+      try await SwitchSession(options: options).change(.lookup(planner.directDeletePort(name))) { txn in
+        try planner.deletePort(name, in: &txn)
+      }
     }
   }
 
@@ -140,8 +144,11 @@ struct PortCommand: AsyncParsableCommand {
     func run() async throws {
       let settings = try vlan.settings(port: name)
       let name = name
-      try await SwitchSession(options: options).change { txn in
-        try SwitchPlanner().setPortVLAN(name, settings, in: &txn)
+      let planner = SwitchPlanner()
+      try await SwitchSession(options: options).change(
+        planner.directSetPortVLAN(name, settings).map(DirectRoute.change)
+      ) {
+        txn in try planner.setPortVLAN(name, settings, in: &txn)
       }
     }
   }

@@ -9,6 +9,8 @@ import VSwitch
 /// conflict (exit 2). `Main` prints them, once (see `ExitStatus`).
 struct SwitchSession {
   let options: SwitchOptions
+  /// The database every OVS command works on.
+  static let database = "Open_vSwitch"
 
   func connect() async throws -> ReplicaClient {
     do {
@@ -29,10 +31,10 @@ struct SwitchSession {
   }
 
   /// `connect` without reporting a failure: for a caller that connects while doing something else
-  /// whose own failure must be the one reported.
-  func startClient() async throws -> ReplicaClient {
-    let client = ReplicaClient(remote: options.db, tables: SwitchTables.monitored, options: clientOptions)
-
+  /// whose own failure must be the one reported. `tables` are the columns to replicate (all that
+  /// planning reads, unless a caller needs less).
+  func startClient(tables: [String: [String]?] = SwitchTables.monitored) async throws -> ReplicaClient {
+    let client = ReplicaClient(remote: options.db, tables: tables, options: clientOptions)
     do {
       try await client.start()
     } catch {

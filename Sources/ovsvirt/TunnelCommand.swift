@@ -34,7 +34,8 @@ struct TunnelCommand: AsyncParsableCommand {
       let interface = InterfaceSpec(name: port, kind: kind, options: tunnel.options)
       let planner = SwitchPlanner(mayExist: mayExist)
       let bridge = bridge
-      try await SwitchSession(options: options).change { txn in
+      let direct = planner.directAddPort(port, bridge: bridge, interfaces: [interface])
+      try await SwitchSession(options: options).change(direct.map(DirectRoute.change)) { txn in
         try planner.addPort(port, bridge: bridge, interfaces: [interface], in: &txn)
       }
     }
@@ -49,7 +50,9 @@ struct TunnelCommand: AsyncParsableCommand {
     func run() async throws {
       let planner = SwitchPlanner(ifExists: ifExists)
       let name = name
-      try await SwitchSession(options: options).change { txn in try planner.deletePort(name, in: &txn) }
+      try await SwitchSession(options: options).change(.lookup(planner.directDeletePort(name))) { txn in
+        try planner.deletePort(name, in: &txn)
+      }
     }
   }
 

@@ -1,0 +1,79 @@
+import OVSDB
+import OVSVirt
+import VSwitch
+
+/// How a one-shot command may skip reading the switch: a guarded change sent as it is, or one
+/// that first reads the few rows it names (see `DirectChange`, `DirectLookup`).
+enum DirectRoute {
+  case change(DirectChange)
+  case lookup(DirectLookup)
+}
+
+extension SwitchSession {
+  /// Sends `route`'s change over a bare connection (no schema, no monitor): one transaction, or a
+  /// read of the named rows and then one. When that cannot decide (a presumption failed, or the
+  /// rows read need the planner's judgement), plans with `body` from a full read exactly as
+  /// `change(_:)` does, so every rule and message stays the planner's. --dry-run prints the full
+  /// path's plan. Returns the number of write operations sent.
+  @discardableResult
+  func change(
+    _ route: DirectRoute?, planned body: @escaping @Sendable (inout TransactionBuilder) throws -> Void
+  ) async throws -> Int {
+    guard let route, !options.dryRun else { return try await change(body) }
+    let client: OVSDBClient
+    do {
+      client = try await OVSDBClient.connect(options.db, timeout: remaining)
+    } catch {
+      throw fail(describe(error), code: 2)
+    }
+    let sent: Int?
+    do {
+      sent = try await send(route, over: client)
+      await client.close()
+    } catch {
+      await client.close()
+      throw translate(error)
+    }
+    guard let sent else { return try await change(body) }
+    return sent
+  }
+
+  /// The direct transaction and its acknowledgement; nil when the full path must decide.
+  private func send(_ route: DirectRoute, over client: OVSDBClient) async throws -> Int? {
+    let change: DirectChange
+    switch route {
+    case .change(let planned):
+      change = planned
+    case .lookup(let lookup):
+      let found = try await client.transact(SwitchSession.database, lookup.reads, timeout: remaining)
+      guard let planned = lookup.plan(found) else { return nil }
+      change = planned
+    }
+    let wait = !options.noWait
+    let results: [OperationResult]
+    do {
+      results = try await client.transact(
+        SwitchSession.database, change.operations + (wait ? ConfigSequence.directRequest : []), timeout: remaining)
+    } catch let refused as TransactionError where change.presumptionFailed(refused) {
+      return nil
+    }
+    if wait, let sequence = ConfigSequence.requested(in: results) {
+      let watcher = try await startClient(tables: ["Open_vSwitch": ["cur_cfg"]])
+      do {
+        try await waitApplied(sequence, client: watcher)
+      } catch {
+        await watcher.close()
+        throw error
+      }
+      await watcher.close()
+    }
+    if options.json { print("{\"operations\":\(change.writes.count)}") }
+    return change.writes.count
+  }
+
+  /// What is left of --timeout, for one step (at least a millisecond: an expired deadline then
+  /// times that step out, named in the message).
+  private var remaining: Duration {
+    max(options.deadline - ContinuousClock.now, .milliseconds(1))
+  }
+}
