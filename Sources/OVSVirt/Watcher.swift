@@ -61,6 +61,8 @@ public actor Watcher {
   private var nextRead = 0
   /// The connection reads go through, kept between reads and reopened after a failure.
   private let connection = NIOLockedValueBox<Connection?>(nil)
+  /// An OVN cluster's Northbound sync: one at a time, and one more when asked meanwhile.
+  var northbound = NorthboundFollow()
 
   public init(options: Options, logger: Logger) {
     self.options = options
@@ -197,6 +199,7 @@ public actor Watcher {
       known = Dictionary(ports.map { ($0.tap, $0) }, uniquingKeysWith: { _, last in last })
       metrics.setKnownState(ports: known.count, at: .now)
       heal?.yield()
+      if let spec, spec.ovn != nil { followNorthbound(spec) }
     } catch {
       log("libvirt read failed; healing from the state known before", .error, ["error": "\(error)"])
     }

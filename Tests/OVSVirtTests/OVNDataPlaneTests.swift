@@ -85,21 +85,22 @@ extension DataPlaneTests {
       #expect(encaps.contains("geneve") && encaps.contains(h1.ip) && encaps.contains(h2.ip), "\(encaps)")
 
       // Guests plugged by libvirt into br-int; each second one pings the first from inside.
+      @discardableResult
       func guest(
         _ name: String, on host: String, _ network: String, _ portgroup: String?, _ address: String, ping: String?
-      )
-        throws
-      {
+      ) throws -> String? {
         var arguments = [
           "sandbox", "guest", name, "--dir", directory, "--host", host, "--network", network, "--ip", address,
           "--image", image,
         ]
         if let portgroup { arguments += ["--portgroup", portgroup] }
         if let ping { arguments += ["--ping", ping] }
-        let booted = try ovsvirt(arguments)
+        let booted = try ovsvirt(arguments + ["--json"])
         try #require(booted.status == 0, "guest \(name): \(booted.stderr)")
+        return try JSONParser.parse(booted.stdout)["interfaceid"]?.stringValue
       }
-      try guest("ovsvirt-test-ov1", on: "h1", "ovsvl2", "vlan-120", "10.120.0.11/24", ping: nil)
+      let ovsvirtOV1InterfaceID = try guest(
+        "ovsvirt-test-ov1", on: "h1", "ovsvl2", "vlan-120", "10.120.0.11/24", ping: nil)
       try guest("ovsvirt-test-ov2", on: "h2", "ovsvl2", "vlan-120", "10.120.0.12/24", ping: "10.120.0.11")
       try guest("ovsvirt-test-ox3", on: "h2", "ovsvl2", "vlan-130", "10.120.0.13/24", ping: "10.120.0.11")
       try guest("ovsvirt-test-ot1", on: "h1", "tenant", nil, "10.200.0.11/24", ping: nil)
@@ -145,6 +146,37 @@ extension DataPlaneTests {
 
       // VLAN 130 in the same subnet reaches nothing of VLAN 120.
       #expect(!console("ovsvirt-test-ox3").contains("bytes from 10.120.0.11"), "\(console("ovsvirt-test-ox3"))")
+
+      // A failover: ov1 stops on h1 and starts on h2, where `watch` follows the cluster spec. h2's
+      // ovn-controller may bind the port only once its requested-chassis says h2: watch moves it,
+      // and ov2's pings (from inside, on h2) are answered again.
+      let watchLog = directory + "/watch.log"
+      let watcher = try CommandRunner.launch(
+        ip,
+        [
+          "netns", "exec", h2.netns, try CLI.binary(), "watch", "--spec", spec, "--host", "h2", "--db", h2.db,
+          "--connect", h2.connect,
+        ], stdout: watchLog, stderr: nil)
+      defer { _ = CLI.stop(watcher) }
+      func watchText() -> String { (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "" }
+      #expect(await eventually(timeout: .seconds(30)) { watchText().contains("subscribed") }, "\(watchText())")
+      func replies() -> Int { console("ovsvirt-test-ov2").components(separatedBy: "bytes from 10.120.0.11").count - 1 }
+      let moveStarted = ContinuousClock.now
+      let moved = try ovsvirt(["sandbox", "guest", "ovsvirt-test-ov1", "--dir", directory, "--move-to", "h2"])
+      try #require(moved.status == 0, "move: \(moved.stderr)")
+      let booted = ContinuousClock.now
+      let before = replies()
+      let resumed = await eventually(timeout: .seconds(30), every: .milliseconds(100)) { replies() > before }
+      #expect(resumed, "ov2 got no reply from ov1 after it moved to h2: \(watchText())")
+      print(
+        "OVN failover h1 → h2: replies resumed \(ContinuousClock.now - moveStarted) after the move began, "
+          + "\(ContinuousClock.now - booted) after the guest was up on h2")
+      let interfaceID = try #require(ovsvirtOV1InterfaceID)
+      let chassis = try CLI.runProgram(
+        try Integration.program("ovn-nbctl"),
+        ["--db=\(northbound)", "get", "Logical_Switch_Port", interfaceID, "options:requested-chassis"], in: directory)
+      #expect(chassis.contains("h2"), "requested-chassis: \(chassis)")
+      #expect(watchText().contains("corrected (Northbound)"), "\(watchText())")
     }
   }
 }
