@@ -177,6 +177,49 @@ extension DataPlaneTests {
         ["--db=\(northbound)", "get", "Logical_Switch_Port", interfaceID, "options:requested-chassis"], in: directory)
       #expect(chassis.contains("h2"), "requested-chassis: \(chassis)")
       #expect(watchText().contains("corrected (Northbound)"), "\(watchText())")
+
+      // ovn-controller stopped on h2: a guest started there does not bind, and apply (bounded by
+      // --timeout) says so and why. Started again (sandbox reuses what runs, starts what is
+      // missing), the port binds and apply finishes.
+      let controllerPID = try #require(
+        pid_t(
+          (try String(contentsOfFile: directory + "/h2/ovn-controller.pid", encoding: .utf8))
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+      _ = CLI.stop(controllerPID)  // not our child: returns at once
+      #expect(await eventually(timeout: .seconds(10)) { kill(controllerPID, 0) != 0 }, "ovn-controller did not stop")
+      try guest("ovsvirt-test-ov9", on: "h2", "ovsvl2", "vlan-120", "10.120.0.19/24", ping: nil)
+      let unbound = try CLI.run(
+        [
+          "apply", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect, "--timeout", "15",
+        ], in: directory)
+      #expect(unbound.status == 3, "\(unbound.stdout)\n\(unbound.stderr)")
+      #expect(
+        unbound.stderr.contains("is not up: its tap") && unbound.stderr.contains("ovn-controller has not claimed it"),
+        "\(unbound.stderr)")
+      func seqs() -> [Int] {
+        console("ovsvirt-test-ov2").split(separator: "\n").compactMap { line in
+          guard line.contains("bytes from 10.120.0.11"), let range = line.range(of: "seq=") else { return nil }
+          return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+      }
+      let seqBefore = seqs().last ?? 0
+      let restartedAt = ContinuousClock.now
+      let restarted = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn"])
+      #expect(restarted.status == 0, "\(restarted.stderr)")
+      let bound = try CLI.run(
+        ["apply", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect, "--timeout", "30"], in: directory)
+      #expect(bound.status == 0, "after the restart: \(bound.stdout)\n\(bound.stderr)")
+      // Whether ov2's pings come back across the restart is reported, not asserted: in this test they
+      // did not within 30 s (three runs), while a restart on a host with two fresh guests kept them
+      // going (one manual run). Issue 16 follows it up.
+      let answered = await eventually(timeout: .seconds(15), every: .milliseconds(100)) {
+        seqs().contains { $0 > seqBefore }
+      }
+      print(
+        "ovn-controller restarted on h2: "
+          + (answered
+            ? "ov2's pings answered again \(ContinuousClock.now - restartedAt) after the restart began"
+            : "ov2's pings not answered within 15 s after the restart"))
     }
   }
 }

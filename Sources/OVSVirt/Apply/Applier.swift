@@ -89,7 +89,8 @@ public struct Applier: Sendable {
       plan.northbound == nil
       ? nil
       : try await NorthboundSync.run(
-        plan.spec, libvirt: libvirt, prune: plan.switchConverger.prune.isOn, commit: true, options: northboundOptions)
+        plan.spec, libvirt: libvirt, prune: plan.switchConverger.prune.isOn, commit: true, options: northboundOptions,
+        bindWithin: waitApplied == nil ? nil : .seconds(60), localSwitch: client)
     var report = ApplyReport(plan: plan, applied: true, ovs: changes, operations: operations, libvirt: outcome)
     report.tunnelPeers = announced
     report.northbound = northbound

@@ -33,6 +33,8 @@ public struct ApplyReport: Sendable {
   /// What is left to do: the plan's problems, and a failed libvirt step with the ones not run.
   public var unfinished: [String] {
     var left = plan.problems
+    // The Northbound half's own (ports that did not bind), beyond what the plan already said.
+    for problem in northbound?.problems ?? [] where !left.contains(problem) { left.append(problem) }
     if let failed = libvirt?.failed {
       left.insert("libvirt step failed: \(failed.change): \(failed.error)", at: 0)
       for change in libvirt?.notRun ?? [] { left.append("not done: \(change)") }

@@ -13,9 +13,13 @@ public enum NorthboundSync {
 
   private static let libvirtThread = LibvirtExecutor(name: "ovsvirt-ovn-libvirt")
 
-  /// nil when the spec is not an OVN cluster.
+  /// nil when the spec is not an OVN cluster. `bindWithin`: after committing, wait (at most that
+  /// long, and never past the options' deadline) until every logical port of this host's VMs is up
+  /// (bound by its chassis, flows installed); the ones that are not are named as problems, with why
+  /// as far as this host's switch (`localSwitch`) tells.
   public static func run(
-    _ spec: HostSpec, libvirt: LibvirtAccess, prune: Bool, commit: Bool, options: ReplicaClient.Options
+    _ spec: HostSpec, libvirt: LibvirtAccess, prune: Bool, commit: Bool, options: ReplicaClient.Options,
+    bindWithin: Duration? = nil, localSwitch: ReplicaClient? = nil
   ) async throws -> Outcome? {
     guard let ovn = spec.ovn else { return nil }
     guard let remote = ovn.northbound.first else {
@@ -46,6 +50,13 @@ public enum NorthboundSync {
           return (changes, problems, count)
         }
         (outcome.changes, outcome.problems, outcome.operations) = planned
+        if let bindWithin {
+          let placed = vmPorts.filter {
+            spec.logicalNetworks.logicalSwitch(network: $0.network, portgroup: $0.portgroup) != nil
+          }
+          outcome.problems += await unbound(
+            placed, client: client, within: bindWithin, deadline: options.deadline, localSwitch: localSwitch)
+        }
       } else if let replica = await client.replica {
         var txn = TransactionBuilder(snapshot: replica.snapshot)
         (outcome.changes, outcome.problems) = converger.plan(vmPorts, in: &txn)
@@ -57,5 +68,53 @@ public enum NorthboundSync {
       await client.close()
       throw CommandFailure.failed("OVN Northbound \(remote): \(error)")
     }
+  }
+
+  /// Waits until each of `ports` is `up` in the Northbound database; returns one problem per port
+  /// that is not, saying what this host's switch shows of it.
+  static func unbound(
+    _ ports: [NorthboundConverger.VMPort], client: ReplicaClient, within: Duration,
+    deadline: ContinuousClock.Instant?, localSwitch: ReplicaClient?
+  ) async -> [String] {
+    guard !ports.isEmpty, let replica = await client.replica else { return [] }
+    let names = Set(ports.map(\.interfaceID))
+    func down(_ snapshot: ReplicaSnapshot) -> Set<String> {
+      var pending = names
+      for (_, row) in snapshot.rows("Logical_Switch_Port") {
+        guard let name = row["name"]?.scalar?.stringValue, row["up"]?.scalar == .boolean(true) else { continue }
+        pending.remove(name)
+      }
+      return pending
+    }
+    let until = min(ContinuousClock.now + within, deadline ?? .now + within)
+    _ = await replica.wait(until: until) { down($0).isEmpty }
+    let pending = down(replica.snapshot)
+    guard !pending.isEmpty else { return [] }
+    let local = await localSwitch?.replica?.snapshot
+    return ports.filter { pending.contains($0.interfaceID) }.map { port in
+      "\(port.domain) \(port.mac): logical port \(port.interfaceID) is not up: \(why(port, local: local))"
+    }
+  }
+
+  /// What this host's switch says about a port that did not bind.
+  static func why(_ port: NorthboundConverger.VMPort, local: ReplicaSnapshot?) -> String {
+    guard let local else { return "ovn-controller has not claimed it" }
+    let interface = local.rows("Interface").first { _, row in
+      row["external_ids"]?.stringMap["iface-id"] == port.interfaceID
+    }
+    guard let (uuid, row) = interface else {
+      return "no interface here has iface-id \(port.interfaceID) (is the VM's NIC plugged into br-int?)"
+    }
+    let name = row["name"]?.scalar?.stringValue ?? "?"
+    let bridge = local.rows("Port").first { _, port in port["interfaces"]?.keys.contains(.uuid(uuid)) == true }
+      .flatMap { portUUID, _ in
+        local.rows("Bridge").first { _, bridge in bridge["ports"]?.keys.contains(.uuid(portUUID)) == true }?.1["name"]?
+          .scalar?.stringValue
+      }
+    if bridge != "br-int" {
+      return "its tap \(name) is on \(bridge ?? "no bridge"), not br-int (the libvirt network must be on br-int)"
+    }
+    if let error = row["error"]?.scalar?.stringValue { return "its tap \(name): \(error)" }
+    return "its tap \(name) is on br-int, but ovn-controller has not claimed it (is this host a chassis? does the port's requested-chassis name it?)"
   }
 }

@@ -73,11 +73,13 @@ public struct LabOVN: Sendable {
     let program = try Executables.require("ovn-controller", package: "ovn-host")
     let rundir = host.directory + "/ovn"
     try FileManager.default.createDirectory(atPath: rundir, withIntermediateDirectories: true)
+    // In the host's namespace, as on a real hypervisor: it opens the host's network devices.
+    let ip = try Executables.require("ip", package: "iproute2")
     try await CommandRunner.runOffPool(
-      program,
+      ip,
       [
-        host.db, "--pidfile=" + daemon.pidFile, "--log-file=\(host.directory)/ovn-controller.log", "--detach",
-        "--no-chdir",
+        "netns", "exec", host.namespace, program, host.db, "--pidfile=" + daemon.pidFile,
+        "--log-file=\(host.directory)/ovn-controller.log", "--detach", "--no-chdir",
       ],
       environment: ["OVS_RUNDIR": host.directory, "OVN_RUNDIR": rundir, "OVS_DBDIR": host.directory],
       outputFile: host.directory + "/ovn-controller.out")
