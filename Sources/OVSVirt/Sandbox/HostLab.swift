@@ -219,6 +219,8 @@ public struct HostLab: Sendable {
     }
     try? FileManager.default.removeItem(atPath: manifest)
     try? FileManager.default.removeItem(atPath: namespaceList)
+    // The guests went with their libvirtds: a later lab in this folder starts without them.
+    try? FileManager.default.removeItem(atPath: guestDirectory)
     return gone
   }
 
