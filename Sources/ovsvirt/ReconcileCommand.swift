@@ -15,13 +15,30 @@ struct ReconcileCommand: AsyncParsableCommand {
       missing or wrong is fixed in one OVSDB transaction; a second run changes nothing. A NIC whose VLAN
       cannot be resolved (its network or portgroup is gone, its <vlan> unreadable) is parked on VLAN 4095,
       never left untagged. Exit 3 when any NIC was parked or could not be placed.
+
+      With --spec of an `engine: ovn` cluster, the Northbound database is reconciled too: a logical port
+      for each NIC of the VMs running here (requested-chassis this host), the ports of VMs that no longer
+      run here removed, in one guarded transaction.
       """)
   @OptionGroup var options: SwitchOptions
   @OptionGroup var libvirt: LibvirtOptions
   @Option(help: "Only this domain.") var domain: String?
+  @Option(help: "A cluster spec with `engine: ovn`: reconcile this host's VM ports in the Northbound database too.")
+  var spec: String?
+  @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
 
   func run() async throws {
     let session = SwitchSession(options: options)
+    var cluster: HostSpec?
+    if let spec {
+      do throws(SpecError) {
+        cluster = try SpecLoader.load(path: spec, host: host)
+      } catch {
+        throw CommandFailure(
+          .refused, "\(error.problems.count) problem(s) in \(spec); nothing changed",
+          details: error.problems.map(\.description))
+      }
+    }
     let reconcile = ReconcileRun()
     let result: ReconcileRun.Result
     do {
@@ -32,7 +49,20 @@ struct ReconcileCommand: AsyncParsableCommand {
       await reconcile.finish()
       throw session.translate(error)
     }
-    let outcome = result.outcome
+    var outcome = result.outcome
+    if let cluster {
+      do {
+        if let northbound = try await NorthboundSync.run(
+          cluster, libvirt: libvirt.access, prune: false, commit: !options.dryRun, options: session.clientOptions)
+        {
+          outcome.actions += northbound.changes.map { "Northbound: \($0)" }
+          outcome.problems += northbound.problems
+        }
+      } catch {
+        await reconcile.finish()
+        throw session.translate(error)
+      }
+    }
     if options.json {
       print(
         JSON.object([

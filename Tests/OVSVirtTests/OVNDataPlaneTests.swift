@@ -101,7 +101,8 @@ extension DataPlaneTests {
       }
       let ovsvirtOV1InterfaceID = try guest(
         "ovsvirt-test-ov1", on: "h1", "ovsvl2", "vlan-120", "10.120.0.11/24", ping: nil)
-      try guest("ovsvirt-test-ov2", on: "h2", "ovsvl2", "vlan-120", "10.120.0.12/24", ping: "10.120.0.11")
+      let ov2InterfaceID = try guest(
+        "ovsvirt-test-ov2", on: "h2", "ovsvl2", "vlan-120", "10.120.0.12/24", ping: "10.120.0.11")
       try guest("ovsvirt-test-ox3", on: "h2", "ovsvl2", "vlan-130", "10.120.0.13/24", ping: "10.120.0.11")
       try guest("ovsvirt-test-ot1", on: "h1", "tenant", nil, "10.200.0.11/24", ping: nil)
       try guest("ovsvirt-test-ot2", on: "h2", "tenant", nil, "10.200.0.12/24", ping: "10.200.0.11")
@@ -146,6 +147,19 @@ extension DataPlaneTests {
 
       // VLAN 130 in the same subnet reaches nothing of VLAN 120.
       #expect(!console("ovsvirt-test-ox3").contains("bytes from 10.120.0.11"), "\(console("ovsvirt-test-ox3"))")
+
+      // Drift in the Northbound database (a logical port deleted by hand): reconcile --spec on the
+      // VM's host puts it back, and a second run finds nothing to do.
+      let ov2Port = try #require(ov2InterfaceID)
+      _ = try CLI.runProgram(
+        try Integration.program("ovn-nbctl"), ["--db=\(northbound)", "lsp-del", ov2Port], in: directory)
+      let reconcileNB = [
+        "reconcile", "--spec", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect,
+      ]
+      let repaired = try ovsvirt(reconcileNB)
+      #expect(repaired.status == 0, "\(repaired.stderr)")
+      #expect(repaired.stdout.contains("Northbound: + logical port \(ov2Port)"), "\(repaired.stdout)")
+      #expect(!(try ovsvirt(reconcileNB)).stdout.contains("Northbound:"), "a second reconcile changed the Northbound")
 
       // watch follows h2 from here on: the cluster spec and every VM that runs there.
       let watchLog = directory + "/watch.log"
