@@ -77,24 +77,12 @@ extension JSONParser.Cursor {
     _ = try parseNumber()
   }
 
-  /// Checks a string (escapes, control characters, UTF-8) and moves past it. Plain runs between
-  /// escapes are found eight bytes at a time; only a run with bytes ≥ 0x80 is walked again to
-  /// validate its UTF-8.
+  /// Checks a string (escapes, control characters, UTF-8) and moves past it. ASCII runs are
+  /// crossed eight bytes at a time; escapes and multi-byte sequences are checked one by one.
   mutating func skipString() throws(JSONParseError) {
     position += 1
     while true {
-      var nonASCII = false
-      let end = JSONStringScan.endOfPlainRun(in: buffer, from: position, nonASCII: &nonASCII)
-      if nonASCII {
-        while position < end {
-          if buffer[position] < 0x80 {
-            position += 1
-          } else {
-            try skipUTF8Sequence()
-          }
-        }
-      }
-      position = end
+      position = JSONStringScan.endOfASCIIRun(in: buffer, from: position)
       guard position < buffer.count else { throw fail(.unexpectedEnd) }
       switch buffer[position] {
       case UInt8(ascii: "\""):
@@ -115,6 +103,8 @@ extension JSONParser.Cursor {
           position -= 1
           throw fail(.invalidEscape)
         }
+      case 0x80...:
+        try skipUTF8Sequence()
       default:
         throw fail(.controlCharacterInString)
       }

@@ -55,6 +55,27 @@ enum JSONStringScan {
     return i
   }
 
+  /// The first byte at or after `from` that is `"`, `\`, a control byte or ≥ 0x80, or
+  /// `buffer.count`: one mask per word, for callers that handle non-ASCII bytes one sequence at a
+  /// time (validation) or not at all (keys).
+  @inline(__always)
+  static func endOfASCIIRun(in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
+    var i = from
+    let count = buffer.count
+    while i &+ 8 <= count {
+      let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      let stops = stopLanes(word) | (word & highs)
+      if stops != 0 { return i &+ stops.trailingZeroBitCount &>> 3 }
+      i &+= 8
+    }
+    while i < count {
+      let byte = buffer[i]
+      if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { return i }
+      i &+= 1
+    }
+    return i
+  }
+
   /// The first `"` or `\` at or after `from`, or `buffer.count` (the frame scanner's need: it only
   /// tracks where strings end, the parser validates their content).
   @inline(__always)

@@ -56,9 +56,8 @@ struct UpdatesDecoder {
   mutating func key<R>(_ body: (UnsafeRawBufferPointer) -> R) throws(OVSDBError) -> R {
     guard try peek() == UInt8(ascii: "\"") else { throw violation("expected a string") }
     let start = cursor.position + 1
-    var nonASCII = false
-    let end = JSONStringScan.endOfPlainRun(in: cursor.buffer, from: start, nonASCII: &nonASCII)
-    if !nonASCII, end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") {
+    let end = JSONStringScan.endOfASCIIRun(in: cursor.buffer, from: start)
+    if end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") {
       cursor.position = end + 1
       return body(UnsafeRawBufferPointer(rebasing: cursor.buffer[start..<end]))
     }
@@ -278,7 +277,7 @@ struct UpdatesDecoder {
     case (.uuid, _?), (.namedUUID, _?):
       throw violation("expected a map")
     default:
-      throw violation("unexpected [\"\(tag)\", …] for this column")
+      throw violation("unexpected tagged value [\"…\", …] for this column")
     }
     try expect(UInt8(ascii: "]"))
     return result
