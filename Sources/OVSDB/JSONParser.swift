@@ -91,15 +91,18 @@ public struct JSONParser {
       JSONParseError(reason: reason, offset: position)
     }
 
+    /// Inlined: it runs between every two tokens, and ovsdb-server sends no whitespace, so the
+    /// first comparison nearly always ends it.
+    @inline(__always)
     mutating func skipWhitespace() {
       while position < buffer.count {
-        switch buffer[position] {
-        case 0x20, 0x09, 0x0A, 0x0D: position += 1
-        default: return
-        }
+        let byte = buffer[position]
+        guard byte <= 0x20, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+        position += 1
       }
     }
 
+    @inline(__always)
     mutating func peek() throws(JSONParseError) -> UInt8 {
       guard position < buffer.count else { throw fail(.unexpectedEnd) }
       return buffer[position]
@@ -261,32 +264,28 @@ public struct JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
       position += 1
       let start = position
-      var highBits: UInt8 = 0
       // Fast path: no escapes, so the bytes between the quotes are the string; pure ASCII (names,
       // UUIDs, keys: nearly everything OVSDB sends) needs no UTF-8 validation at all.
-      while position < buffer.count {
-        let byte = buffer[position]
-        if byte == UInt8(ascii: "\"") {
-          let raw = UnsafeRawBufferPointer(rebasing: buffer[start..<position])
-          position += 1
-          if highBits < 0x80 {
-            return String(unsafeUninitializedCapacity: raw.count) { target in
-              _ = target.initialize(from: raw)
-              return raw.count
-            }
-          }
-          guard let s = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            position = start
-            throw fail(.invalidUTF8)
-          }
-          return s
-        }
-        highBits |= byte
-        if byte == UInt8(ascii: "\\") { break }
-        if byte < 0x20 { throw fail(.controlCharacterInString) }
-        position += 1
-      }
+      var nonASCII = false
+      position = JSONStringScan.endOfPlainRun(in: buffer, from: start, nonASCII: &nonASCII)
       guard position < buffer.count else { throw fail(.unexpectedEnd) }
+      let stop = buffer[position]
+      if stop == UInt8(ascii: "\"") {
+        let raw = UnsafeRawBufferPointer(rebasing: buffer[start..<position])
+        position += 1
+        if !nonASCII {
+          return String(unsafeUninitializedCapacity: raw.count) { target in
+            _ = target.initialize(from: raw)
+            return raw.count
+          }
+        }
+        guard let s = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+          position = start
+          throw fail(.invalidUTF8)
+        }
+        return s
+      }
+      if stop < 0x20 { throw fail(.controlCharacterInString) }
       var decoded: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: buffer[start..<position]))
       while position < buffer.count {
         let byte = buffer[position]
@@ -348,6 +347,11 @@ public struct JSONParser {
     }
 
     mutating func appendUnicodeEscape(into decoded: inout [UInt8]) throws(JSONParseError) {
+      decoded.append(contentsOf: String(Character(try unicodeEscape())).utf8)
+    }
+
+    /// The scalar of a `\u` escape (the cursor after the `u`), surrogate pairs joined.
+    mutating func unicodeEscape() throws(JSONParseError) -> Unicode.Scalar {
       var scalar = try hex4()
       if (0xD800...0xDBFF).contains(scalar) {
         guard position + 1 < buffer.count, buffer[position] == UInt8(ascii: "\\"),
@@ -361,7 +365,7 @@ public struct JSONParser {
         throw fail(.loneSurrogate)
       }
       guard let unicode = Unicode.Scalar(scalar) else { throw fail(.invalidUnicodeEscape) }
-      decoded.append(contentsOf: String(Character(unicode)).utf8)
+      return unicode
     }
   }
 }

@@ -52,21 +52,43 @@ extension JSONParser.Cursor {
       }
     case UInt8(ascii: "\""):
       try skipString()
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+      try skipNumber()
     default:
       _ = try parseValue(depth: depth)
     }
   }
 
-  /// Checks a string (escapes, control characters, UTF-8) and moves past it.
+  /// Checks a number and moves past it. Integers of up to 18 digits (every OVSDB tag, count and
+  /// index) cannot be out of range, so only the rest go through the full number parser, which
+  /// refuses what Open vSwitch refuses.
+  mutating func skipNumber() throws(JSONParseError) {
+    var i = position
+    if buffer[i] == UInt8(ascii: "-") { i += 1 }
+    let digitsStart = i
+    while i < buffer.count, buffer[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+    let digits = i - digitsStart
+    if digits >= 1, digits <= 18, digits == 1 || buffer[digitsStart] != UInt8(ascii: "0"),
+      i == buffer.count || (buffer[i] != UInt8(ascii: ".") && buffer[i] | 0x20 != UInt8(ascii: "e"))
+    {
+      position = i
+      return
+    }
+    _ = try parseNumber()
+  }
+
+  /// Checks a string (escapes, control characters, UTF-8) and moves past it. ASCII runs are
+  /// crossed eight bytes at a time; escapes and multi-byte sequences are checked one by one.
   mutating func skipString() throws(JSONParseError) {
     position += 1
-    while position < buffer.count {
-      let byte = buffer[position]
-      if byte == UInt8(ascii: "\"") {
+    while true {
+      position = JSONStringScan.endOfASCIIRun(in: buffer, from: position)
+      guard position < buffer.count else { throw fail(.unexpectedEnd) }
+      switch buffer[position] {
+      case UInt8(ascii: "\""):
         position += 1
         return
-      }
-      if byte == UInt8(ascii: "\\") {
+      case UInt8(ascii: "\\"):
         position += 1
         guard position < buffer.count else { throw fail(.unexpectedEnd) }
         let escaped = buffer[position]
@@ -76,22 +98,17 @@ extension JSONParser.Cursor {
           UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
           continue
         case UInt8(ascii: "u"):
-          var scratch: [UInt8] = []
-          try appendUnicodeEscape(into: &scratch)
+          _ = try unicodeEscape()
         default:
           position -= 1
           throw fail(.invalidEscape)
         }
-        continue
+      case 0x80...:
+        try skipUTF8Sequence()
+      default:
+        throw fail(.controlCharacterInString)
       }
-      if byte < 0x20 { throw fail(.controlCharacterInString) }
-      if byte < 0x80 {
-        position += 1
-        continue
-      }
-      try skipUTF8Sequence()
     }
-    throw fail(.unexpectedEnd)
   }
 
   /// One multi-byte UTF-8 sequence, rejecting overlong forms, surrogates and code points past U+10FFFF.

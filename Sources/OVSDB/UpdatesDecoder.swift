@@ -19,6 +19,7 @@ struct UpdatesDecoder {
 
   static func wrap(_ error: JSONParseError) -> OVSDBError { .protocolViolation("server sent \(error)") }
 
+  @inline(__always)
   mutating func peek() throws(OVSDBError) -> UInt8 {
     cursor.skipWhitespace()
     do { return try cursor.peek() } catch { throw Self.wrap(error) }
@@ -37,6 +38,7 @@ struct UpdatesDecoder {
     do { return try cursor.parseValue(depth: 1) } catch { throw Self.wrap(error) }
   }
 
+  @inline(__always)
   mutating func expect(_ byte: UInt8) throws(OVSDBError) {
     guard try peek() == byte else { throw violation("expected '\(Character(Unicode.Scalar(byte)))'") }
     cursor.position += 1
@@ -45,6 +47,62 @@ struct UpdatesDecoder {
   mutating func string() throws(OVSDBError) -> String {
     guard try peek() == UInt8(ascii: "\"") else { throw violation("expected a string") }
     do { return try cursor.parseString() } catch { throw Self.wrap(error) }
+  }
+
+  /// Reads a string and hands `body` its content as bytes: straight from the buffer when it is
+  /// plain ASCII without escapes (every key and tag OVSDB sends), from the decoded String otherwise.
+  /// Keys are matched this way, with no String made for them.
+  @inline(__always)
+  mutating func key<R>(_ body: (UnsafeRawBufferPointer) -> R) throws(OVSDBError) -> R {
+    guard try peek() == UInt8(ascii: "\"") else { throw violation("expected a string") }
+    let start = cursor.position + 1
+    let end = JSONStringScan.endOfASCIIRun(in: cursor.buffer, from: start)
+    if end < cursor.buffer.count, cursor.buffer[end] == UInt8(ascii: "\"") {
+      cursor.position = end + 1
+      return body(UnsafeRawBufferPointer(rebasing: cursor.buffer[start..<end]))
+    }
+    let decoded = Array(try string().utf8)
+    return decoded.withUnsafeBytes(body)
+  }
+
+  @inline(__always)
+  static func equals(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+    guard bytes.count == literal.utf8CodeUnitCount else { return false }
+    let text = literal.utf8Start
+    var i = 0
+    while i < bytes.count {
+      if bytes[i] != text[i] { return false }
+      i += 1
+    }
+    return true
+  }
+
+  /// The tag of a `["set", …]`, `["map", …]`, `["uuid", …]` or `["named-uuid", …]`.
+  enum Tag {
+    case set, map, uuid, namedUUID, other
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+      if UpdatesDecoder.equals(bytes, "uuid") {
+        self = .uuid
+      } else if UpdatesDecoder.equals(bytes, "set") {
+        self = .set
+      } else if UpdatesDecoder.equals(bytes, "map") {
+        self = .map
+      } else if UpdatesDecoder.equals(bytes, "named-uuid") {
+        self = .namedUUID
+      } else {
+        self = .other
+      }
+    }
+  }
+
+  /// `[tag,` of a tagged value, the cursor on the `[`.
+  @inline(__always)
+  mutating func openTag() throws(OVSDBError) -> Tag {
+    cursor.position += 1
+    let tag = try key(Tag.init)
+    try expect(UInt8(ascii: ","))
+    return tag
   }
 
   mutating func skip() throws(OVSDBError) {
@@ -128,6 +186,7 @@ struct UpdatesDecoder {
       guard first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
         throw violation("expected a number")
       }
+      if let small = smallInteger() { return type == .integer ? .integer(small) : .real(Double(small)) }
       switch try number() {
       case .int(let v): return type == .integer ? .integer(v) : .real(Double(v))
       case .double(let v):
@@ -146,74 +205,184 @@ struct UpdatesDecoder {
       default: throw violation("expected a boolean")
       }
     case .uuid:
-      try expect(UInt8(ascii: "["))
-      let tag = try string()
-      try expect(UInt8(ascii: ","))
-      let result: Atom
-      switch tag {
-      case "uuid": result = .uuid(try uuidString())
-      case "named-uuid": result = .namedUUID(try string())
-      default: throw violation("expected [\"uuid\", …]")
-      }
-      try expect(UInt8(ascii: "]"))
-      return result
+      guard first == UInt8(ascii: "[") else { throw violation("expected [\"uuid\", …]") }
+      return try uuidAtom(try openTag())
     }
+  }
+
+  /// The rest of `["uuid", "…"]` or `["named-uuid", "…"]` after the tag and comma.
+  mutating func uuidAtom(_ tag: Tag) throws(OVSDBError) -> Atom {
+    let result: Atom
+    switch tag {
+    case .uuid: result = .uuid(try uuidString())
+    case .namedUUID: result = .namedUUID(try string())
+    default: throw violation("expected [\"uuid\", …]")
+    }
+    try expect(UInt8(ascii: "]"))
+    return result
+  }
+
+  /// An integer of up to 18 digits (every tag, port number and count OVSDB sends), read in place;
+  /// nil, cursor unmoved, for anything else, which the full number parser then reads or refuses.
+  @inline(__always)
+  mutating func smallInteger() -> Int64? {
+    let buffer = cursor.buffer
+    var i = cursor.position
+    let negative = buffer[i] == UInt8(ascii: "-")
+    if negative { i += 1 }
+    let digitsStart = i
+    var magnitude: Int64 = 0
+    while i < buffer.count {
+      let digit = buffer[i] &- UInt8(ascii: "0")
+      guard digit < 10 else { break }
+      magnitude = magnitude &* 10 &+ Int64(digit)
+      i += 1
+    }
+    let digits = i - digitsStart
+    guard digits >= 1, digits <= 18, digits == 1 || buffer[digitsStart] != UInt8(ascii: "0"),
+      i == buffer.count || (buffer[i] != UInt8(ascii: ".") && buffer[i] | 0x20 != UInt8(ascii: "e"))
+    else { return nil }
+    cursor.position = i
+    return negative ? -magnitude : magnitude
   }
 
   /// A value of `type`: `["set", …]`, `["map", …]`, or a single atom.
   mutating func datum(_ type: ValueShape) throws(OVSDBError) -> Datum {
-    if try peek() == UInt8(ascii: "["), type.key != .uuid || isTaggedCollection() {
-      try expect(UInt8(ascii: "["))
-      let tag = try string()
-      try expect(UInt8(ascii: ","))
-      let result: Datum
-      switch (tag, type.value) {
-      case ("set", nil):
-        var atoms: [Atom] = []
-        try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in atoms.append(try d.atom(type.key)) }
-        result = .set(atoms)
-      case ("map", let valueType?):
-        var keys: [Atom] = []
-        var values: [Atom] = []
-        try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in
-          try d.expect(UInt8(ascii: "["))
-          keys.append(try d.atom(type.key))
-          try d.expect(UInt8(ascii: ","))
-          values.append(try d.atom(valueType))
-          try d.expect(UInt8(ascii: "]"))
-        }
-        result = .map(keys: keys, values: values)
-      default:
-        throw violation("unexpected [\"\(tag)\", …] for this column")
-      }
-      try expect(UInt8(ascii: "]"))
-      return result
+    guard try peek() == UInt8(ascii: "[") else {
+      guard type.value == nil else { throw violation("expected a map") }
+      return .scalar(try atom(type.key))
     }
-    guard type.value == nil else { throw violation("expected a map") }
-    return .scalar(try atom(type.key))
+    // Both collections and uuid atoms start with `[`: the tag says which.
+    let tag = try openTag()
+    let result: Datum
+    switch (tag, type.value) {
+    case (.set, nil):
+      var atoms: [Atom] = []
+      try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in atoms.append(try d.atom(type.key)) }
+      result = .set(atoms)
+    case (.map, let valueType?):
+      var keys: [Atom] = []
+      var values: [Atom] = []
+      try elements { (d: inout UpdatesDecoder) throws(OVSDBError) in
+        try d.expect(UInt8(ascii: "["))
+        keys.append(try d.atom(type.key))
+        try d.expect(UInt8(ascii: ","))
+        values.append(try d.atom(valueType))
+        try d.expect(UInt8(ascii: "]"))
+      }
+      result = .map(keys: keys, values: values)
+    case (.uuid, nil), (.namedUUID, nil):
+      guard type.key == .uuid else { throw violation("unexpected [\"\(tag)\", …] for this column") }
+      return .scalar(try uuidAtom(tag))
+    case (.uuid, _?), (.namedUUID, _?):
+      throw violation("expected a map")
+    default:
+      throw violation("unexpected tagged value [\"…\", …] for this column")
+    }
+    try expect(UInt8(ascii: "]"))
+    return result
   }
 
-  /// For uuid columns both a lone atom and a set start with `[`: look at the tag without moving.
-  func isTaggedCollection() -> Bool {
-    var probe = cursor
-    probe.position += 1
-    probe.skipWhitespace()
-    guard let tag = try? probe.parseString() else { return false }
-    return tag == "set" || tag == "map"
-  }
-
-  /// `{column: value, …}` of `table`; columns the schema does not know are skipped.
-  mutating func row(_ table: TableSchema) throws(OVSDBError) -> [String: Datum] {
-    var row: [String: Datum] = [:]
-    row.reserveCapacity(8)
-    try members { (d: inout UpdatesDecoder, column: String) throws(OVSDBError) in
-      if let type = table.shapes[column] {
-        row[column] = try d.datum(type)
+  /// `{column: value, …}` of the matcher's table; columns the schema does not know are skipped.
+  mutating func row(_ columns: inout ColumnMatcher) throws(OVSDBError) -> [String: Datum] {
+    // Sized from the last row up front: `reserveCapacity` on an empty dictionary goes through the
+    // standard library's unspecialized resize, whose generic metadata lookups cost more than the
+    // row's own decoding (callgrind).
+    var row = [String: Datum](minimumCapacity: columns.lastRowCount)
+    columns.startRow()
+    try expect(UInt8(ascii: "{"))
+    if try peek() == UInt8(ascii: "}") {
+      cursor.position += 1
+      columns.lastRowCount = 0
+      return row
+    }
+    while true {
+      let index = try key { columns.index(of: $0) }
+      try expect(UInt8(ascii: ":"))
+      cursor.skipWhitespace()
+      if let shape = columns.entries[index].shape {
+        row[columns.entries[index].name] = try datum(shape)
       } else {
-        try d.skip()
+        try skip()
+      }
+      switch try peek() {
+      case UInt8(ascii: ","): cursor.position += 1
+      case UInt8(ascii: "}"):
+        cursor.position += 1
+        columns.lastRowCount = row.count
+        return row
+      default: throw violation("expected ',' or '}'")
       }
     }
-    return row
+  }
+
+  /// What a member of a `<row-update>` / `<row-update2>` is.
+  enum UpdateKind {
+    case insert, modify, delete, old, new, other
+
+    init(_ bytes: UnsafeRawBufferPointer, version2: Bool) {
+      if version2 {
+        if UpdatesDecoder.equals(bytes, "initial") || UpdatesDecoder.equals(bytes, "insert") {
+          self = .insert
+        } else if UpdatesDecoder.equals(bytes, "modify") {
+          self = .modify
+        } else if UpdatesDecoder.equals(bytes, "delete") {
+          self = .delete
+        } else {
+          self = .other
+        }
+      } else if UpdatesDecoder.equals(bytes, "new") {
+        self = .new
+      } else if UpdatesDecoder.equals(bytes, "old") {
+        self = .old
+      } else {
+        self = .other
+      }
+    }
+  }
+
+  /// One row's `<row-update>` (version 1) or `<row-update2>`.
+  mutating func rowChange(_ columns: inout ColumnMatcher, version2: Bool) throws(OVSDBError) -> RowChange? {
+    var change: RowChange?
+    var sawOld = false
+    var new: [String: Datum]?
+    try expect(UInt8(ascii: "{"))
+    if try peek() == UInt8(ascii: "}") {
+      cursor.position += 1
+    } else {
+      while true {
+        let kind = try key { UpdateKind($0, version2: version2) }
+        try expect(UInt8(ascii: ":"))
+        cursor.skipWhitespace()
+        switch kind {
+        case .insert: change = .insert(try row(&columns))
+        case .modify: change = .diff(try row(&columns))
+        case .delete:
+          try skip()
+          change = .delete
+        case .old:
+          try skip()
+          sawOld = true
+        case .new: new = try row(&columns)
+        case .other: try skip()
+        }
+        let next = try peek()
+        cursor.position += 1
+        if next == UInt8(ascii: "}") { break }
+        guard next == UInt8(ascii: ",") else {
+          cursor.position -= 1
+          throw violation("expected ',' or '}'")
+        }
+      }
+    }
+    if !version2 {
+      if let new {
+        change = sawOld ? .replace(new) : .insert(new)
+      } else if sawOld {
+        change = .delete
+      }
+    }
+    return change
   }
 
   /// `<table-updates>` (version 1) or `<table-updates2>`.
@@ -228,33 +397,12 @@ struct UpdatesDecoder {
         try d.skip()
         return
       }
+      var columns = ColumnMatcher(table)
       var changes: [RowUpdate] = []
       try d.uuidKeyedMembers { (d: inout UpdatesDecoder, uuid: RowUUID) throws(OVSDBError) in
-        var change: RowChange?
-        var sawOld = false
-        var new: [String: Datum]?
-        try d.members { (d: inout UpdatesDecoder, kind: String) throws(OVSDBError) in
-          switch (version2, kind) {
-          case (true, "initial"), (true, "insert"): change = .insert(try d.row(table))
-          case (true, "modify"): change = .diff(try d.row(table))
-          case (true, "delete"):
-            try d.skip()
-            change = .delete
-          case (false, "old"):
-            try d.skip()
-            sawOld = true
-          case (false, "new"): new = try d.row(table)
-          default: try d.skip()
-          }
+        guard let change = try d.rowChange(&columns, version2: version2) else {
+          throw d.violation("row update for \(tableName) \(uuid) says nothing")
         }
-        if !version2 {
-          if let new {
-            change = sawOld ? .replace(new) : .insert(new)
-          } else if sawOld {
-            change = .delete
-          }
-        }
-        guard let change else { throw d.violation("row update for \(tableName) \(uuid) says nothing") }
         changes.append(RowUpdate(uuid, change))
       }
       tables[tableName] = changes
