@@ -122,6 +122,18 @@ public struct HostLibvirt: Sendable {
   @discardableResult
   public func stop() -> [String] {
     var stopped: [String] = []
+    let ours = Self.mountNamespace(of: getpid())
+    // Its mount namespaces: the one recorded at start, and that of any libvirtd of this host still
+    // alive — found by its pidfile, or by the pidfile path on its command line when it was killed
+    // before writing it (a sandbox SIGKILLed while starting). Never the one ovsvirt runs in: that
+    // would be every process of the machine.
+    var daemons = Set(Self.processes(withArgument: pidFile, program: "libvirtd"))
+    if let pid = daemon.runningPID() { daemons.insert(pid) }
+    var namespaces = Set(daemons.compactMap { Self.mountNamespace(of: $0) })
+    if let recorded = try? String(contentsOfFile: mountNamespaceFile, encoding: .utf8), !recorded.isEmpty {
+      namespaces.insert(recorded)
+    }
+    if let ours { namespaces.remove(ours) }
     // QEMU outlives a libvirtd that is stopped: end the guests first, found by their pidfiles.
     let qemuRun = directory + "/run/qemu"
     for file in (try? FileManager.default.contentsOfDirectory(atPath: qemuRun)) ?? [] where file.hasSuffix(".pid") {
@@ -129,21 +141,33 @@ public struct HostLibvirt: Sendable {
         stopped.append("guest \(file.dropLast(4)) (qemu \(pid), \(hostName))")
       }
     }
-    if let pid = daemon.stop() { stopped.append("libvirtd \(pid) (\(hostName))") }
-    // Whatever is left in its mount namespace: a guest of a libvirtd that died first, a capability
-    // probe (`qemu -machine none`, daemonized) of one stopped mid-probe.
-    // Never the namespace ovsvirt itself runs in (that would be every process of the machine).
-    if let namespace = try? String(contentsOfFile: mountNamespaceFile, encoding: .utf8), !namespace.isEmpty,
-      namespace != Self.mountNamespace(of: getpid())
-    {
-      for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-        guard let pid = pid_t(entry), pid != getpid(), Self.mountNamespace(of: pid) == namespace else { continue }
-        kill(pid, SIGKILL)
-        stopped.append("process \(pid) of the libvirtd of \(hostName)")
-      }
-      try? FileManager.default.removeItem(atPath: mountNamespaceFile)
+    if let pid = daemon.stop() {
+      stopped.append("libvirtd \(pid) (\(hostName))")
+      daemons.remove(pid)
     }
+    for pid in daemons where kill(pid, SIGKILL) == 0 { stopped.append("libvirtd \(pid) (\(hostName), no pidfile yet)") }
+    // Whatever is left in those namespaces: a guest of a libvirtd that died first, a capability
+    // probe (`qemu -machine none`, daemonized) of one stopped mid-probe.
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let pid = pid_t(entry), pid != getpid(), let namespace = Self.mountNamespace(of: pid),
+        namespaces.contains(namespace)
+      else { continue }
+      kill(pid, SIGKILL)
+      stopped.append("process \(pid) of the libvirtd of \(hostName)")
+    }
+    try? FileManager.default.removeItem(atPath: mountNamespaceFile)
     return stopped
+  }
+
+  /// Live processes named `program` with `argument` on their command line.
+  static func processes(withArgument argument: String, program: String) -> [pid_t] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+      guard let pid = pid_t(entry), ProcessTable.isRunning(pid, program: program),
+        let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+      else { return nil }
+      let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      return arguments.contains(argument) ? pid : nil
+    }
   }
 
   /// `text` as one word for /bin/sh.
