@@ -20,6 +20,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
   ],
   targets: [
     .target(
@@ -57,6 +60,10 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ]
     ),
     .executableTarget(
@@ -65,6 +72,9 @@ let package = Package(
         "OVSVirt", "OVSDB", "VSwitch", "Libvirt", "VirtXML",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
     .executableTarget(
@@ -89,7 +99,13 @@ let package = Package(
     .testTarget(
       name: "LibvirtTests", dependencies: ["Libvirt", "VirtXML", "OVSDB", "TestSupport"], exclude: ["Corpus"]),
     .testTarget(name: "VirtXMLTests", dependencies: ["VirtXML"]),
-    .testTarget(name: "OVSVirtTests", dependencies: ["OVSVirt", "OVSDB", "VSwitch", "VirtXML", "TestSupport"]),
+    .testTarget(
+      name: "OVSVirtTests",
+      dependencies: [
+        "OVSVirt", "OVSDB", "VSwitch", "VirtXML", "TestSupport",
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ]),
     .testTarget(name: "SpecTests", dependencies: ["OVSVirt", "VSwitch", "VirtXML", "OVSDB", "TestSupport"]),
   ]
 )

@@ -1,8 +1,10 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 
-/// A minimal HTTP endpoint serving `GET /metrics` for Prometheus; anything else is 404.
+/// A minimal HTTP endpoint serving `GET /metrics` for Prometheus; anything else is 404. What it
+/// serves comes from `exposition`, asked on every scrape (the daemon passes its registry's text).
 public final class MetricsServer: Sendable {
   let channel: any Channel
   /// The port actually bound (useful with port 0).
@@ -13,13 +15,16 @@ public final class MetricsServer: Sendable {
     self.port = port
   }
 
-  public static func start(host: String, port: Int, metrics: WatchMetrics) async throws -> MetricsServer {
+  /// Binds at once, so that a port in use is reported before the daemon starts anything else.
+  public static func start(host: String, port: Int, exposition: @escaping @Sendable () -> String) async throws
+    -> MetricsServer
+  {
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-          try channel.pipeline.syncOperations.addHandler(MetricsHandler(metrics: metrics))
+          try channel.pipeline.syncOperations.addHandler(MetricsHandler(exposition: exposition))
         }
       }
       .bind(host: host, port: port).get()
@@ -31,15 +36,25 @@ public final class MetricsServer: Sendable {
   }
 }
 
+/// In the daemon's service group the endpoint is the first service, so it is shut down last: the
+/// scrape during a shutdown still answers.
+extension MetricsServer: Service {
+  public func run() async throws {
+    // Cancellation (a second signal) ends the wait too; either way the socket closes.
+    try? await gracefulShutdown()
+    await close()
+  }
+}
+
 private final class MetricsHandler: ChannelInboundHandler {
   typealias InboundIn = HTTPServerRequestPart
   typealias OutboundOut = HTTPServerResponsePart
 
-  let metrics: WatchMetrics
+  let exposition: @Sendable () -> String
   private var path = ""
 
-  init(metrics: WatchMetrics) {
-    self.metrics = metrics
+  init(exposition: @escaping @Sendable () -> String) {
+    self.exposition = exposition
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -50,7 +65,7 @@ private final class MetricsHandler: ChannelInboundHandler {
       break
     case .end:
       let found = path == "/metrics" || path.hasPrefix("/metrics?")
-      let body = found ? metrics.render() : "not found: try /metrics\n"
+      let body = found ? exposition() : "not found: try /metrics\n"
       var headers = HTTPHeaders()
       headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4" : "text/plain")
       headers.add(name: "Content-Length", value: String(body.utf8.count))

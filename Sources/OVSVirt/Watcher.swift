@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
 import Libvirt
 import Logging
 import NIOConcurrencyHelpers
@@ -43,8 +47,13 @@ public actor Watcher {
   let options: Options
   /// Corrections, problems and reconnects, with the object concerned as metadata.
   let logger: Logger
-  /// Counters and connection state for the metrics endpoint.
-  public nonisolated let metrics = WatchMetrics()
+  /// Counters, histograms and connection state for the metrics endpoint.
+  public nonisolated let metrics: WatchMetrics
+  /// When the first heal asked for since the last one started was asked: where drift-to-corrected
+  /// time starts (the OVSDB change or libvirt event that showed the drift reached watch then).
+  private nonisolated let healAskedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+  /// When drift that heals have not yet managed to correct (a failed transaction) was first seen.
+  private var driftSince: ContinuousClock.Instant?
   private var heal: AsyncStream<Void>.Continuation?
   private var refresh: AsyncStream<Void>.Continuation?
   /// The spec in force: `options.spec` until replaced.
@@ -64,9 +73,11 @@ public actor Watcher {
   /// An OVN cluster's Northbound sync: one at a time, and one more when asked meanwhile.
   var northbound = NorthboundFollow()
 
-  public init(options: Options, logger: Logger) {
+  /// `metrics` defaults to swift-metrics' bootstrapped backend (the daemon bootstraps it first).
+  public init(options: Options, logger: Logger, metrics: WatchMetrics? = nil) {
     self.options = options
     self.logger = logger
+    self.metrics = metrics ?? WatchMetrics()
     spec = options.spec
   }
 
@@ -75,7 +86,17 @@ public actor Watcher {
   /// `apply` without `--prune` does).
   public func use(spec: HostSpec) {
     self.spec = spec
-    heal?.yield()
+    askHeal()
+  }
+
+  /// Asks for a heal, noting when (the start of drift-to-corrected time) unless one is pending.
+  nonisolated func askHeal(_ heal: AsyncStream<Void>.Continuation) {
+    healAskedAt.withLockedValue { asked in if asked == nil { asked = .now } }
+    heal.yield()
+  }
+
+  private func askHeal() {
+    if let heal { askHeal(heal) }
   }
 
   nonisolated func log(_ message: String, _ level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
@@ -103,7 +124,7 @@ public actor Watcher {
     }
     await withTaskGroup(of: Void.self) { group in
       group.addTask {
-        for await _ in replica.changes() { heal.yield() }
+        for await _ in replica.changes() { self.askHeal(heal) }
       }
       group.addTask { await self.followLibvirt(refresh) }
       group.addTask {
@@ -120,7 +141,7 @@ public actor Watcher {
         }
       }
       group.addTask {
-        heal.yield()
+        self.askHeal(heal)
         for await _ in heals {
           if Task.isCancelled { break }
           await self.healOnce(client)
@@ -197,13 +218,16 @@ public actor Watcher {
     do {
       let ports = try await readDesired(only: nil)
       known = Dictionary(ports.map { ($0.tap, $0) }, uniquingKeysWith: { _, last in last })
-      metrics.setKnownState(ports: known.count, at: .now)
-      heal?.yield()
+      metrics.setKnownState(ports: known.count, vms: knownVMs, at: .now)
+      askHeal()
       if let spec, spec.ovn != nil { followNorthbound(spec) }
     } catch {
       log("libvirt read failed; healing from the state known before", .error, ["error": "\(error)"])
     }
   }
+
+  /// How many VMs the known ports belong to.
+  private var knownVMs: Int { Set(known.values.map(\.domain)).count }
 
   /// The desired ports of the followed running domains (or of `only`), read on the libvirt thread.
   private func readDesired(only: [String]?) async throws -> [DesiredPort] {
@@ -241,18 +265,26 @@ public actor Watcher {
   func healOnce(_ client: ReplicaClient) async {
     metrics.setConnected(ovsdb: await client.isConnected)
     let started = ContinuousClock.now
-    var corrections = 0
-    var problems = 0
+    let asked = healAskedAt.withLockedValue { asked in
+      defer { asked = nil }
+      return asked
+    }
+    var corrections: [CorrectionKind] = []
+    var problems: [WatchProblemKind] = []
     // One switch view per wake-up for both plans (each checks it is still current).
-    guard let state = await client.replica.map({ SwitchState($0.snapshot) }) else { return }
+    guard let state = await client.replica.map({ SwitchState($0.snapshot) }) else {
+      // No replica yet: the heal that follows it still measures drift from this ask.
+      healAskedAt.withLockedValue { pending in if pending == nil { pending = asked } }
+      return
+    }
     if let spec {
       do {
         let converger = SwitchConverger()
         let (changes, _) = try await client.transaction { txn in try converger.plan(spec, prepared: state, in: &txn) }
-        corrections += changes.count
+        corrections += changes.map { CorrectionKind(spec: $0) }
         for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
       } catch {
-        problems += 1
+        problems.append(.spec)
         log("spec could not be applied", .error, ["spec": "\(spec.file)", "error": "\(error)"])
       }
     }
@@ -260,19 +292,24 @@ public actor Watcher {
     if !drifted.isEmpty || SwitchPlanner.hasOrphanedQoS(in: state) {
       do {
         let outcome = try await Reconciler.reconcile(drifted, client: client, prepared: state)
-        corrections += outcome.actions.count
-        problems += outcome.problems.count
+        corrections += outcome.actions.map { CorrectionKind(action: $0) }
+        problems += outcome.problems.map { WatchProblemKind(reconcilerProblem: $0) }
         for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(known.count)"]) }
         for problem in outcome.problems { log("problem: \(problem)", .error) }
       } catch {
-        problems += 1
+        problems.append(.reconcile)
         log("reconcile failed", .error, ["error": "\(error)"])
       }
     }
-    let elapsed = ContinuousClock.now - started
-    metrics.recordReconcile(
-      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-      corrections: corrections, problems: problems)
+    let finished = ContinuousClock.now
+    // Drift began when the change that showed it reached watch, or at an earlier heal that failed
+    // to correct it; it lasts until a heal commits and nothing failed.
+    let driftStart = driftSince ?? asked ?? started
+    let failed = problems.contains(.spec) || problems.contains(.reconcile)
+    driftSince = failed ? driftStart : nil
+    metrics.recordHeal(
+      took: finished - started, corrections: corrections, problems: problems,
+      driftLasted: corrections.isEmpty ? nil : finished - driftStart)
   }
 
   /// The known VM ports OVS no longer holds as they should be, each as libvirt now says if it
@@ -299,7 +336,7 @@ public actor Watcher {
     // libvirt answered: its word replaces what was known for those domains.
     for domain in domains { known = known.filter { $0.value.domain != domain } }
     for port in fresh { known[port.tap] = port }
-    metrics.setKnownState(ports: known.count, at: nil)
+    metrics.setKnownState(ports: known.count, vms: knownVMs, at: nil)
     return fresh.filter {
       !$0.plug.isHeld(in: state) && (!tapsVisible || state.ports[$0.tap] != nil || tapExists($0.tap))
     }

@@ -1,11 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import OVSVirt
-
-#if canImport(Glibc)
-  import Glibc
-#endif
+import Prometheus
 
 struct WatchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -59,41 +57,34 @@ struct WatchCommand: AsyncParsableCommand {
     case .json: LoggingSystem.bootstrap { label in JSONLogHandler(label: label) }
     }
     let logger = Logger(label: "ovsvirt.watch")
-    let watcher = Watcher(options: watchOptions, logger: logger)
     var server: MetricsServer?
+    var watchMetrics: WatchMetrics?
     if metrics != "off" {
       guard let colon = metrics.lastIndex(of: ":"), let port = Int(metrics[metrics.index(after: colon)...]) else {
         throw CommandFailure.refused("--metrics '\(metrics)' is not HOST:PORT or off")
       }
       let host = String(metrics[..<colon])
+      // swift-metrics' backend for the whole process, before anything makes a metric.
+      let registry = PrometheusCollectorRegistry()
+      MetricsSystem.bootstrap(DescribedPrometheusFactory(registry: registry, descriptions: WatchMetrics.descriptions))
+      let made = WatchMetrics()
+      watchMetrics = made
       do {
-        server = try await MetricsServer.start(host: host, port: port, metrics: watcher.metrics)
+        server = try await MetricsServer.start(host: host, port: port) {
+          made.refreshAge()
+          return registry.emitToString()
+        }
       } catch {
         throw CommandFailure.failed(
           "cannot serve metrics on \(metrics): \(error) (use --metrics HOST:PORT or off)")
       }
       logger.info("metrics on http://\(host):\(server?.port ?? port)/metrics")
     }
-    let task = Task { try await watcher.run() }
-    // SIGTERM / SIGINT end the loop; the process then exits 0. SIGHUP reloads the spec (its default
-    // action would end the daemon).
-    for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
-    let (stop, stopped) = AsyncStream.makeStream(of: Void.self)
-    let (reloads, reload) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    let sources = [(SIGTERM, stopped), (SIGINT, stopped), (SIGHUP, reload)].map { number, stream in
-      let source = DispatchSource.makeSignalSource(signal: number)
-      source.setEventHandler { stream.yield() }
-      source.resume()
-      return source
+    let watcher = Watcher(options: watchOptions, logger: logger, metrics: watchMetrics)
+    // Until SIGTERM / SIGINT (the process then exits 0); SIGHUP reloads the spec.
+    try await WatchDaemon.run(watcher: watcher, metricsServer: server, logger: logger) {
+      await reloadSpec(into: watcher, logger: logger)
     }
-    let reloading = Task {
-      for await _ in reloads { await reloadSpec(into: watcher, logger: logger) }
-    }
-    for await _ in stop { break }
-    sources.forEach { $0.cancel() }
-    reloading.cancel()
-    task.cancel()
-    await server?.close()
     logger.info("stopping")
   }
 

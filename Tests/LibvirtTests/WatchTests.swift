@@ -65,11 +65,21 @@ import TestSupport
       logText.components(separatedBy: "metrics on http://127.0.0.1:").dropFirst().first?.split(separator: "/").first)
     let curl = try Integration.program("curl")
     let exposition = try oracle(curl, ["-sf", "http://127.0.0.1:\(port)/metrics"])
-    let corrections = exposition.split(separator: "\n").first { $0.hasPrefix("ovsvirt_watch_corrections_total ") }
-    #expect((corrections.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0) >= 3, "\(exposition)")
+    // Corrections are counted by kind: `ovsvirt_watch_corrections_total{kind="added"} 1`.
+    func corrections(_ kind: String) -> Double {
+      let prefix = "ovsvirt_watch_corrections_total{kind=\"\(kind)\"} "
+      return exposition.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap {
+        Double($0.dropFirst(prefix.count))
+      }
+        ?? 0
+    }
+    #expect(corrections("added") >= 1, "\(exposition)")
+    #expect(corrections("retagged") >= 2, "\(exposition)")
     #expect(exposition.contains("ovsvirt_watch_libvirt_connected 1"))
     #expect(exposition.contains("ovsvirt_watch_ovsdb_connected 1"))
-    #expect(exposition.contains("# TYPE ovsvirt_watch_reconcile_seconds summary"))
+    #expect(exposition.contains("ovsvirt_watch_known_vms 1"), "\(exposition)")
+    #expect(exposition.contains("# TYPE ovsvirt_watch_reconcile_seconds histogram"))
+    #expect(exposition.contains("# TYPE ovsvirt_watch_drift_corrected_seconds histogram"))
     #expect(
       try oracle(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/other"]) == "404")
 
