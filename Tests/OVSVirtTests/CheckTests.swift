@@ -70,19 +70,17 @@ extension DataPlaneTests {
       guard getuid() == 0 else { try Integration.unavailable("network namespaces need root") }
       for program in ["ping", "ovs-vsctl", "virsh", "qemu-system-x86_64"] { _ = try Integration.program(program) }
       let image = try Integration.environment("OVSVIRT_GUEST_IMAGE")
+      let sandbox = try SandboxLab.start(["h1", "h2"], purpose: "check", libvirt: true)
+      defer { sandbox.stop() }
       var lab = Lab(
-        directory: try TemporaryDirectory.make("check"), ip: try Integration.program("ip"),
+        directory: sandbox.directory, ip: try Integration.program("ip"),
         vsctl: try Integration.program("ovs-vsctl"), virshPath: try Integration.program("virsh"))
-      defer { _ = try? lab.ovsvirt(["sandbox", "--dir", lab.directory, "--stop"]) }
-      let started = try lab.ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", lab.directory, "--libvirt", "--json"])
-      try #require(started.status == 0, "sandbox: \(started.stderr)")
-      for host in try JSONParser.parse(started.stdout)["hosts"]?.arrayValue ?? [] {
-        guard let name = host["name"]?.stringValue else { continue }
-        lab.db[name] = host["db"]?.stringValue
-        lab.uri[name] = host["connect"]?.stringValue
-        lab.netns[name] = host["netns"]?.stringValue
+      for (name, host) in sandbox.hosts {
+        lab.db[name] = host.db
+        lab.uri[name] = host.connect
+        lab.netns[name] = host.netns
       }
-      lab.prefix = String((lab.netns["h1"] ?? "").prefix { $0 != "-" })
+      lab.prefix = sandbox.prefix
       try """
       bridges:
         - name: ovsbr0

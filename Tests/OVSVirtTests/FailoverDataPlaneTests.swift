@@ -38,22 +38,12 @@ extension DataPlaneTests {
       }
       let ip = try Integration.program("ip")
       let vsctl = try Integration.program("ovs-vsctl")
-      let directory = try TemporaryDirectory.make("failover")
-      func ovsvirt(_ arguments: [String]) throws -> CLI.Result { try CLI.run(arguments, in: directory) }
-      let started = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--json"])
-      defer { _ = try? ovsvirt(["sandbox", "--dir", directory, "--stop"]) }
-      try #require(started.status == 0, "sandbox: \(started.stderr)")
-      var hosts: [String: (db: String, connect: String, ip: String, netns: String)] = [:]
-      for host in try JSONParser.parse(started.stdout)["hosts"]?.arrayValue ?? [] {
-        guard let name = host["name"]?.stringValue, let db = host["db"]?.stringValue,
-          let connect = host["connect"]?.stringValue, let underlay = host["underlay_ip"]?.stringValue,
-          let netns = host["netns"]?.stringValue
-        else { continue }
-        hosts[name] = (db, connect, underlay, netns)
-      }
-      let h1 = try #require(hosts["h1"], "\(started.stdout)")
-      let h2 = try #require(hosts["h2"], "\(started.stdout)")
-      let prefix = String(h1.netns.prefix { $0 != "-" })
+      let lab = try SandboxLab.start(["h1", "h2"], purpose: "failover", libvirt: true)
+      defer { lab.stop() }
+      let directory = lab.directory
+      func ovsvirt(_ arguments: [String]) throws -> CLI.Result { try lab.ovsvirt(arguments) }
+      let (h1, h2) = (try lab.host("h1"), try lab.host("h2"))
+      let prefix = lab.prefix
 
       let spec = directory + "/cluster.yaml"
       try """
@@ -71,11 +61,11 @@ extension DataPlaneTests {
         bridge: ovsbr0
         type: vxlan
         hosts:
-          - {name: h1, ip: \(h1.ip)}
-          - {name: h2, ip: \(h2.ip)}
+          - {name: h1, ip: \(h1.underlay)}
+          - {name: h2, ip: \(h2.underlay)}
       """.write(toFile: spec, atomically: true, encoding: .utf8)
       for (name, host) in [("h1", h1), ("h2", h2)] {
-        let applied = try ovsvirt(["apply", spec, "--host", name, "--db", host.db, "--connect", host.connect])
+        let applied = try ovsvirt(["apply", spec, "--host", name, "--db", host.db, "--connect", host.connect ?? ""])
         try #require(applied.status == 0, "apply on \(name): \(applied.stderr)")
       }
       let peer = try ovsvirt([
@@ -125,7 +115,7 @@ extension DataPlaneTests {
       // watch follows h2: the spec and every VM that runs there.
       let watchLog = directory + "/watch.log"
       let watcher = try CLI.start(
-        ["watch", "--spec", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect], log: watchLog)
+        ["watch", "--spec", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect ?? ""], log: watchLog)
       var watcherStopped = false
       defer { if !watcherStopped { _ = CLI.stop(watcher) } }
       func watchText() -> String { (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "" }

@@ -22,7 +22,7 @@ public struct ApplyPlan: Sendable {
   public var northbound: NorthboundSync.Outcome? = nil
 
   /// The OVS changes, in apply's words.
-  public var ovs: [PlannedChange] { switchPlan.changes.map(PlannedChange.init) }
+  public var ovs: [PlannedChange] { switchPlan.changes }
   public var libvirtChanges: [PlannedChange] { libvirtSteps.map(\.change) }
   /// Write operations the OVS half takes.
   public var operations: Int { switchPlan.operations.count }

@@ -71,7 +71,7 @@ public struct SwitchConverger: Sendable {
     let state = SwitchState(txn.snapshot, prepared: prepared)
     let (changes, problems) = SwitchPlanner().converge(desiredState(spec, state: state), state: state, in: &txn)
     guard problems.isEmpty else { throw Self.error(problems, in: spec) }
-    return changes.map(PlannedChange.init)
+    return changes
   }
 
   /// Converge problems, each at the line of the spec that asks for the object.
@@ -94,7 +94,7 @@ public struct SwitchConverger: Sendable {
   public static func nudgeRSTP(_ bridges: [String], state: SwitchState, in txn: inout TransactionBuilder)
     -> [PlannedChange]
   {
-    SwitchPlanner().nudgeRSTP(bridges, state: state, in: &txn).map(PlannedChange.init)
+    SwitchPlanner().nudgeRSTP(bridges, state: state, in: &txn)
   }
 }
 
@@ -119,18 +119,5 @@ extension HostSpec.Port {
     SwitchDesiredState.Port(
       name: name, bridge: bridge, vlan: vlan, interfaces: interfaces, bondMode: bondMode, lacp: lacp,
       meshPeer: meshPeer)
-  }
-}
-
-extension PlannedChange {
-  /// A switch change in apply's words (the same kind, subject and detail).
-  public init(_ change: SwitchChange) {
-    let kind: Kind
-    switch change.kind {
-    case .add: kind = .add
-    case .change: kind = .change
-    case .remove: kind = .remove
-    }
-    self.init(kind, change.subject, change.detail)
   }
 }
