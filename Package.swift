@@ -82,6 +82,13 @@ let package = Package(
       dependencies: ["OVSDB"],
       path: "Benchmarks/OVSDBBench"
     ),
+    // Fuzzing (scripts/fuzz): the bodies live in FuzzTargets, which the replay tests also use; each
+    // executable is libFuzzer's entry with -DFUZZING, else it replays the files it is given.
+    .target(name: "FuzzTargets", dependencies: ["OVSDB", "OVSVirt", "VirtXML"], path: "Fuzz/FuzzTargets"),
+    .executableTarget(name: "FuzzJSON", dependencies: ["FuzzTargets"], path: "Fuzz/FuzzJSON"),
+    .executableTarget(name: "FuzzUpdates", dependencies: ["FuzzTargets"], path: "Fuzz/FuzzUpdates"),
+    .executableTarget(name: "FuzzSpec", dependencies: ["FuzzTargets"], path: "Fuzz/FuzzSpec"),
+    .executableTarget(name: "FuzzXML", dependencies: ["FuzzTargets"], path: "Fuzz/FuzzXML"),
     .target(
       name: "TestSupport",
       dependencies: [
@@ -106,6 +113,8 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]),
+    // Replays Fuzz/corpus/ and Fuzz/regressions/ through the fuzz targets' bodies.
+    .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
     .testTarget(name: "SpecTests", dependencies: ["OVSVirt", "VSwitch", "VirtXML", "OVSDB", "TestSupport"]),
   ]
 )

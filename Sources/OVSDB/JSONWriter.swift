@@ -79,8 +79,10 @@ public struct JSONWriter: Sendable {
       writeRaw("null")
       return
     }
-    if value == value.rounded(.towardZero), abs(value) < 1e15 {
-      // Keep a fractional part so the server reads a real, not an integer.
+    if value == value.rounded(.towardZero), abs(value) < 0x1p63 {
+      // Keep a fractional part so the server reads a real, not an integer. Every whole double
+      // within 64 bits is written in full: shortest form (-9.223372036854776e+17) reads back as
+      // a different integer (-922337203685477600, not ...632), in OVS as here (found by fuzzing).
       writeInteger(Int64(value))
       writeRaw(".0")
     } else {

@@ -47,17 +47,19 @@ public enum InterfacePatcher {
     // What another type keeps inside <source> (udp's <local>, vhostuser's <reconnect>, hostdev's
     // <address>) has no meaning for a network or bridge and libvirt refuses it there.
     for child in source?.children() ?? [] { child.remove() }
-    let vlanElement = interface.firstChild(named: "vlan")
+    // Every <vlan>, not only the first: libvirt reads the first left, so a second one would become
+    // the interface's VLAN (found by fuzzing).
+    let vlanElements = interface.children(named: "vlan")
     switch target {
     case .network(let network, let portgroup):
       interface.setAttribute("type", "network")
       source?.setAttribute("network", network)
       if let portgroup { source?.setAttribute("portgroup", portgroup) }
-      vlanElement?.remove()
+      for element in vlanElements { element.remove() }
     case .bridge(let bridge, let vlan):
       interface.setAttribute("type", "bridge")
       source?.setAttribute("bridge", bridge)
-      vlanElement?.remove()
+      for element in vlanElements { element.remove() }
       if let vlan { write(vlan, into: interface, after: source) }
     }
 
@@ -87,7 +89,7 @@ public enum InterfacePatcher {
   /// running NIC whose network or portgroup libvirt will not change live.
   public static func retag(domainXML: String, select: InterfaceSelector, vlan: VLANTags?) throws(XMLError) -> String {
     let (_, interface) = try self.select(select, in: domainXML)
-    interface.firstChild(named: "vlan")?.remove()
+    for element in interface.children(named: "vlan") { element.remove() }
     if let vlan { write(vlan, into: interface, after: interface.firstChild(named: "source")) }
     return interface.serialized()
   }

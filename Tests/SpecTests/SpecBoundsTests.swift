@@ -35,6 +35,25 @@ import Testing
     #expect(problem?.problem.contains("control character") == true)
   }
 
+  /// Found by fuzzing: YAML breaks lines at a lone CR (and NEL, LS, PS) where editors do not, so a
+  /// later error was reported lines below where it is. Such a break is refused where it is, in a
+  /// comment too; CR LF files still load, and a bad byte in one is reported on its own line.
+  @Test func lineBreaksOtherThanLineFeedAreReportedWhereTheyAre() throws {
+    for (text, line, column) in [
+      ("# a comment\r\r\rwith lone carriage returns\nbridges:\n  - name: br0\n    ports: [\n", 1, 12),
+      ("bridges:\n  - name: br0 # x\u{2028}y\n", 2, 18),
+      ("bridges:\n  - name: \"br\u{85}0\"\n", 2, 14),
+      ("bridges:\r\n  - name: br0\r\n  - name: br\u{1}1\r\n", 3, 13),
+      ("# \u{7}\nbridges: []\n", 1, 3),
+    ] {
+      let problem = Self.refusal(text)
+      #expect(problem?.location.line == line, "\(text.debugDescription)")
+      #expect(problem?.location.column == column, "\(text.debugDescription)")
+    }
+    let crlf = try SpecLoader.parse("bridges:\r\n  - name: br0\r\n    ports: [{name: p1}]\r\n", file: "crlf.yaml")
+    #expect(crlf.ports.map(\.name.rawValue) == ["p1"])
+  }
+
   @Test func hugeFileIsRefusedBeforeParsing() {
     let big = "bridges:\n" + String(repeating: "  - {name: br0}\n", count: 400_000)
     let started = ContinuousClock.now

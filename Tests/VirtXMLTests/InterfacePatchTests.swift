@@ -238,6 +238,33 @@ import Testing
     #expect(nic.sourceNetwork == "ovsvl")
     #expect(nic.mac == "52:54:00:00:00:09")
   }
+
+  /// Found by fuzzing: of two <vlan> elements only the first was removed, and libvirt would then
+  /// read the second as the interface's VLAN.
+  @Test func everyVLANElementIsReplaced() throws {
+    let xml =
+      "<domain><devices><interface type='bridge'><source bridge='br9'/><vlan><tag id='7'/></vlan><vlan trunk='yes'><tag id='42'/></vlan></interface></devices></domain>"
+    let network = try InterfacePatcher.patch(domainXML: xml, select: .only, to: .network("n", portgroup: nil))
+    #expect(!network.interfaceXML.contains("<vlan"))
+    let bridge = try InterfacePatcher.patch(domainXML: xml, select: .only, to: .bridge("br0", vlan: .access(5)))
+    #expect(bridge.interfaceXML.components(separatedBy: "<vlan").count == 2)
+    #expect(bridge.interfaceXML.contains("<tag id=\"5\"/>"))
+    let retagged = try InterfacePatcher.retag(domainXML: xml, select: .only, vlan: nil)
+    #expect(!retagged.contains("<vlan"))
+  }
+
+  /// Found by fuzzing: entities a DOCTYPE declares were dropped on writing the patched domain back,
+  /// leaving `&a;` that nothing defines. Such a document is refused; a bare DOCTYPE still loads.
+  @Test func aDoctypeDeclaringEntitiesIsRefused() throws {
+    let xml =
+      "<!DOCTYPE domain [<!ENTITY a 'x'>]><domain><name>&a;</name><devices><interface type='user'/></devices></domain>"
+    #expect(throws: XMLError.self) {
+      try InterfacePatcher.patch(domainXML: xml, select: .only, to: .network("n", portgroup: nil))
+    }
+    let bare = "<!DOCTYPE domain><domain><name>x</name><devices><interface type='user'/></devices></domain>"
+    let patched = try InterfacePatcher.patch(domainXML: bare, select: .only, to: .network("n", portgroup: nil))
+    #expect(try XMLTree(patched.domainXML).root?.name == "domain")
+  }
 }
 
 enum RowLikeUUID {

@@ -4,7 +4,8 @@
 /// - At most `maximumBytes`: a host spec is a few kilobytes; a huge file is a mistake (and the YAML
 ///   tree of one costs tens of times its size).
 /// - No control characters but tab, line feed and carriage return (YAML forbids them; the parser
-///   would report where it stopped, not where the byte is).
+///   would report where it stopped, not where the byte is), and no line break but LF or CR LF (a
+///   lone CR, NEL, LS or PS is a line break to YAML but not to editors, so lines would not match).
 /// - No complex mapping keys: an explicit `? key`, or an alias used as a key. ovsvirt's keys are
 ///   plain words, and a key that is an alias of a nested anchor makes the parser compare trees that
 ///   grow tenfold per level (nine levels hang it for hours).
@@ -28,14 +29,21 @@ enum SpecPreflight {
     }
     var aliases = 0
     var line = 1
-    for content in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // Split on the scalar: "\r\n" is one Character, so splitting the String would not split CRLF lines.
+    for content in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
       defer { line += 1 }
       var column = 0
       var quote: Character?
       var previous: Character = " "
       var lineStart = true
-      var scalars = Array(content.unicodeScalars)
+      var scalars = Array(content)
       if scalars.last == "\r" { scalars.removeLast() }
+      // Anywhere on the line, comments and quotes included.
+      if let bad = scalars.firstIndex(where: Self.isForbidden) {
+        let scalar = scalars[bad]
+        report(line, bad + 1, Self.forbiddenProblem(scalar), Self.forbiddenFix(scalar))
+        return problems
+      }
       var index = 0
       while index < scalars.count {
         let scalar = scalars[index]
@@ -43,12 +51,6 @@ enum SpecPreflight {
         defer {
           previous = Character(scalar)
           index += 1
-        }
-        if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F {
-          report(
-            line, column, "a control character (U+\(String(scalar.value, radix: 16, uppercase: true))) is not allowed",
-            "remove it (YAML allows only tab, line feed and carriage return)")
-          return problems
         }
         let character = Character(scalar)
         if let open = quote {
@@ -97,6 +99,30 @@ enum SpecPreflight {
       }
     }
     return problems
+  }
+
+  /// A control character other than tab (YAML forbids them), or a line break other than LF / CR LF:
+  /// YAML also breaks lines at a lone CR, NEL, LS and PS, which editors show inside a line, so the
+  /// parser's line numbers would not be the file's (found by fuzzing).
+  private static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F || scalar.value == 0x85
+      || scalar.value == 0x2028 || scalar.value == 0x2029
+  }
+
+  private static func forbiddenProblem(_ scalar: Unicode.Scalar) -> String {
+    let code = "U+\(String(scalar.value, radix: 16, uppercase: true))"
+    switch scalar.value {
+    case 0x0D: return "a carriage return not followed by a line feed (\(code)) is not allowed"
+    case 0x85, 0x2028, 0x2029: return "a Unicode line break (\(code)) is not allowed"
+    default: return "a control character (\(code)) is not allowed"
+    }
+  }
+
+  private static func forbiddenFix(_ scalar: Unicode.Scalar) -> String {
+    switch scalar.value {
+    case 0x0D, 0x85, 0x2028, 0x2029: return "end lines with a line feed (or CR LF) only"
+    default: return "remove it (YAML allows only tab, line feed and carriage return)"
+    }
   }
 
   /// Whether what precedes a position on its line is only indentation, `-` list markers or flow
