@@ -41,6 +41,53 @@ import VirtXML
     }
   }
 
+  /// `engine: ovn`: chassis settings instead of tunnels, networks as logical switches, and the
+  /// overlay's MTU budget (Geneve with OVN's options: 58 bytes over IPv4; 1442 crosses a 1500 underlay).
+  @Test func ovnClusterGivesChassisSettingsLogicalSwitchesAndTheOverlayBudget() throws {
+    func spec(_ networkMTU: String = "", encap: String = "geneve") throws(SpecError) -> HostSpec {
+      try SpecLoader.parse(
+        """
+        bridges:
+          - name: ovsbr0
+            datapath_type: netdev
+        networks:
+          - name: ovsvl2
+            bridge: ovsbr0
+            portgroups: [{name: vlan-120, vlan: 120, default: true}]
+          - name: tenant
+            bridge: ovsbr0\(networkMTU)
+        cluster:
+          bridge: ovsbr0
+          engine: ovn
+          ovn: {southbound: "tcp:10.0.0.1:6642,tcp:10.0.0.2:6642", northbound: tcp:10.0.0.1:6641, encap: \(encap)}
+          hosts:
+            - {name: h1, ip: 172.31.0.1}
+            - {name: h2, ip: 172.31.0.2}
+        """, file: "cluster-ovn.yaml", host: "h2")
+    }
+    let loaded = try spec()
+    let chassis = try #require(loaded.ovn)
+    #expect(chassis.southbound == ["tcp:10.0.0.1:6642", "tcp:10.0.0.2:6642"])
+    #expect(chassis.encapIP == "172.31.0.2" && chassis.physicalNetwork == "physnet-ovsbr0")
+    #expect(loaded.ports.allSatisfy { $0.meshPeer == nil }, "no tunnels of ovsvirt's own with OVN")
+    let marks = Dictionary(uniqueKeysWithValues: chassis.marks(current: [:]).map { ($0.key, $0.value) })
+    #expect(marks["system-id"] == "h2" && marks["ovn-bridge-mappings"] == "physnet-ovsbr0:ovsbr0")
+    #expect(chassis.marks(current: ["system-id": "kept"]).allSatisfy { $0.key != "system-id" })
+    #expect(
+      loaded.logicalNetworks.map(\.switchName) == ["ovsvirt-ovsvl2-vlan-120", "ovsvirt-tenant"]
+        && loaded.logicalNetworks[0].localnet?.vlan == 120 && loaded.logicalNetworks[1].localnet == nil)
+    #expect(
+      loaded.networks.allSatisfy {
+        $0.definition.bridge == "br-int" && $0.definition.portgroups.allSatisfy { $0.vlan == nil }
+      })
+    #expect(
+      loaded.notes.contains { $0.contains("overlay network tenant: guests fit at MTU ≤ 1442") }, "\(loaded.notes)")
+    #expect(try spec(encap: "vxlan").notes.contains { $0.contains("MTU ≤ 1450") })
+    #expect(throws: SpecError.self) { try spec("\n    mtu: 1500") }
+    let fitting = try spec("\n    mtu: 1442")
+    #expect(fitting.networks.first { $0.definition.name == "tenant" }?.guestMTU == 1442)
+  }
+
   @Test func starConnectsSpokesToTheHubOnly() throws {
     let text = """
       bridges:

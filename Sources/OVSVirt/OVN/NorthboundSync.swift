@@ -115,6 +115,7 @@ public enum NorthboundSync {
       return "its tap \(name) is on \(bridge ?? "no bridge"), not br-int (the libvirt network must be on br-int)"
     }
     if let error = row["error"]?.scalar?.stringValue { return "its tap \(name): \(error)" }
-    return "its tap \(name) is on br-int, but ovn-controller has not claimed it (is this host a chassis? does the port's requested-chassis name it?)"
+    return
+      "its tap \(name) is on br-int, but ovn-controller has not claimed it (is this host a chassis? does the port's requested-chassis name it?)"
   }
 }

@@ -168,6 +168,13 @@ extension SpecBuilder {
       hostname: me, southbound: remotes(o["southbound"]), northbound: remotes(o["northbound"]), encapType: encap,
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
+    if let mtu = reader.int(f["underlay_mtu"]) {
+      if !(1280...65535).contains(mtu), let node = f["underlay_mtu"] {
+        reader.report(node, "underlay_mtu \(mtu) is outside 1280–65535", fix: "give the hosts' NIC MTU")
+      } else {
+        spec.ovn?.underlayMTU = mtu
+      }
+    }
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )

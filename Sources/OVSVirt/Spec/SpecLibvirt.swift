@@ -70,7 +70,7 @@ extension SpecBuilder {
     }
     var definition = NetworkDefinition(name: name, bridge: bridge, vlan: vlan?.value, portgroups: groups)
     if let ovn = spec.ovn {
-      definition = ovnNetwork(definition, fake: fake, ovn: ovn, node: f["bridge"] ?? node, into: &spec)
+      definition = ovnNetwork(definition, mtu: mtu, fake: fake, ovn: ovn, node: f["bridge"] ?? node, into: &spec)
     }
     spec.networks.append(
       HostSpec.Network(
@@ -82,7 +82,7 @@ extension SpecBuilder {
   /// database, and for libvirt a network on br-int without VLANs: the portgroups keep their names
   /// (a domain's `<source network portgroup>` still resolves) and OVN gives the VLAN.
   func ovnNetwork(
-    _ definition: NetworkDefinition, fake: HostSpec.FakeBridge?, ovn: OVNChassis, node: SpecNode,
+    _ definition: NetworkDefinition, mtu: Int?, fake: HostSpec.FakeBridge?, ovn: OVNChassis, node: SpecNode,
     into spec: inout HostSpec
   ) -> NetworkDefinition {
     let onCluster = definition.bridge == ovn.bridge || fake?.parent == ovn.bridge
@@ -99,6 +99,7 @@ extension SpecBuilder {
     if definition.portgroups.isEmpty {
       spec.logicalNetworks.append(
         LogicalNetwork(network: definition.name, portgroup: nil, isDefault: true, localnet: localnet(fixedVLAN)))
+      if fixedVLAN == nil { overlayMTU(definition.name, mtu: mtu, ovn: ovn, node: node, into: &spec) }
     }
     for group in definition.portgroups {
       var tag: Int? = fixedVLAN
@@ -119,6 +120,23 @@ extension SpecBuilder {
     return NetworkDefinition(
       name: definition.name, bridge: "br-int", vlan: nil,
       portgroups: definition.portgroups.map { .init(name: $0.name, vlan: nil, isDefault: $0.isDefault) })
+  }
+
+  /// An overlay network's guests ride Geneve between hosts: what fits, said by `plan`, and a network
+  /// `mtu:` that does not fit refused (bigger frames are dropped without notice).
+  func overlayMTU(_ name: String, mtu: Int?, ovn: OVNChassis, node: SpecNode, into spec: inout HostSpec) {
+    let fits = ovn.overlayGuestMTU
+    if let mtu, mtu > fits {
+      reader.report(
+        node,
+        "network '\(name)': mtu \(mtu) does not fit the \(ovn.encapType) overlay (at most \(fits) over an underlay MTU of \(ovn.underlayMTU)); bigger frames are dropped without notice",
+        fix: "use `mtu: \(fits)`, or raise the cluster's underlay_mtu to \(mtu + ovn.overlayOverhead)")
+      return
+    }
+    guard mtu == nil else { return }
+    spec.notes.append(
+      "overlay network \(name): guests fit at MTU ≤ \(fits) over \(ovn.encapType) (underlay MTU \(ovn.underlayMTU) minus \(ovn.overlayOverhead) bytes)\(fits < 1500 ? "; give it `mtu: \(fits)`, or raise underlay_mtu to \(1500 + ovn.overlayOverhead)" : "")"
+    )
   }
 
   func portgroupTags(_ g: SpecFields, network: String) -> VLANTags? {
