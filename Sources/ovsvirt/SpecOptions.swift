@@ -46,7 +46,7 @@ struct SpecOptions: ParsableArguments {
       client: client, libvirt: libvirt.access, comment: "ovsvirt apply \(spec)", waitApplied: wait)
     applier.northboundOptions = session.clientOptions
     do {
-      let plan = try await applier.plan(hostSpec, prune: prune)
+      let plan = try await applier.plan(hostSpec, prune: prune, northbound: !commit)
       let report = commit ? try await applier.apply(plan) : ApplyReport(unapplied: plan)
       await client.close()
       return report

@@ -31,7 +31,10 @@ public struct Applier: Sendable {
   /// attachments, or prune may remove networks an earlier apply defined.
   /// - Throws: `CommandFailure`: refused when the spec does not fit this switch, failed when libvirt
   ///   or the database cannot be read; nothing has changed either way.
-  public func plan(_ spec: HostSpec, prune: PruneScope) async throws -> ApplyPlan {
+  /// `northbound`: also plan an OVN cluster's Northbound half (a connection to the central
+  /// database and a read of libvirt), for showing it; `apply` plans that half anew in its own
+  /// transaction, so a plan made only to be applied leaves it out.
+  public func plan(_ spec: HostSpec, prune: PruneScope, northbound: Bool = true) async throws -> ApplyPlan {
     guard let replica = await client.replica else { throw CommandFailure.failed("no replica") }
     let state = SwitchState(replica.snapshot)
     // Networks earlier applies defined: the ones --prune may remove.
@@ -58,11 +61,13 @@ public struct Applier: Sendable {
     } catch {
       throw Self.unfit(error)
     }
-    let northbound = try await NorthboundSync.run(
-      spec, libvirt: self.libvirt, prune: prune.isOn, commit: false, options: northboundOptions)
+    let planned =
+      northbound
+      ? try await NorthboundSync.run(
+        spec, libvirt: self.libvirt, prune: prune.isOn, commit: false, options: northboundOptions) : nil
     return ApplyPlan(
       spec: spec, switchPlan: switchPlan, state: state, switchConverger: switchConverger, libvirt: libvirt,
-      libvirtSteps: steps, problems: problems + (northbound?.problems ?? []), northbound: northbound)
+      libvirtSteps: steps, problems: problems + (planned?.problems ?? []), northbound: planned)
   }
 
   /// Carries `plan` out: OVS in one guarded transaction (planned again only if the switch changed
@@ -86,7 +91,7 @@ public struct Applier: Sendable {
     let outcome = plan.libvirt.map { $0.run(plan.libvirtSteps) }
     // OVN: the logical switches, and ports for the VMs running here (after libvirt has the networks).
     let northbound =
-      plan.northbound == nil
+      plan.spec.ovn == nil
       ? nil
       : try await NorthboundSync.run(
         plan.spec, libvirt: libvirt, prune: plan.switchConverger.prune.isOn, commit: true, options: northboundOptions,

@@ -2,6 +2,17 @@
 /// `localnet` port, so its traffic leaves each chassis on the physical network with its VLAN tag,
 /// as before; a network without a VLAN is an overlay, carried between chassis by Geneve.
 public struct LogicalNetwork: Sendable, Equatable {
+  /// Where a VLAN network meets the physical network: the bridge mapping's name and the VLAN.
+  public struct Localnet: Sendable, Equatable {
+    public var physicalNetwork: String
+    public var vlan: Int
+
+    public init(physicalNetwork: String, vlan: Int) {
+      self.physicalNetwork = physicalNetwork
+      self.vlan = vlan
+    }
+  }
+
   /// The libvirt network, and the portgroup (nil: the network as a whole).
   public var network: String
   public var portgroup: String?
@@ -10,10 +21,10 @@ public struct LogicalNetwork: Sendable, Equatable {
   /// `ovsvirt-NETWORK[-PORTGROUP]`.
   public var switchName: String
   /// The physical network and VLAN of the localnet port; nil for an overlay.
-  public var localnet: (physicalNetwork: String, vlan: Int?)?
+  public var localnet: Localnet?
 
   public init(
-    network: String, portgroup: String?, isDefault: Bool, localnet: (physicalNetwork: String, vlan: Int?)?
+    network: String, portgroup: String?, isDefault: Bool, localnet: Localnet?
   ) {
     self.network = network
     self.portgroup = portgroup
@@ -24,12 +35,6 @@ public struct LogicalNetwork: Sendable, Equatable {
 
   /// The localnet port's name: unique in the Northbound database, as every port name must be.
   public var localnetPortName: String { switchName + "-localnet" }
-
-  public static func == (a: LogicalNetwork, b: LogicalNetwork) -> Bool {
-    a.network == b.network && a.portgroup == b.portgroup && a.isDefault == b.isDefault
-      && a.switchName == b.switchName && a.localnet?.physicalNetwork == b.localnet?.physicalNetwork
-      && a.localnet?.vlan == b.localnet?.vlan && (a.localnet == nil) == (b.localnet == nil)
-  }
 }
 
 extension Array where Element == LogicalNetwork {

@@ -161,11 +161,11 @@ public struct NorthboundConverger: Sendable {
 
   /// The localnet port: the physical network (and VLAN) through each chassis's mapped bridge.
   /// `tag_request`, never `tag`: ovn-northd allocates `tag` from it.
-  func localnetRow(_ localnet: (physicalNetwork: String, vlan: Int?)) -> [String: Datum] {
+  func localnetRow(_ localnet: LogicalNetwork.Localnet) -> [String: Datum] {
     [
       "type": .scalar(.string("localnet")), "addresses": .set([.string("unknown")]),
       "port_security": .set([]), "options": .map(["network_name": localnet.physicalNetwork]),
-      "tag_request": localnet.vlan.map { .scalar(.integer(Int64($0))) } ?? .set([]),
+      "tag_request": .scalar(.integer(Int64(localnet.vlan))),
       "external_ids": .map([Self.ownerKey: "ovsvirt"]),
     ]
   }

@@ -76,13 +76,14 @@ extension SpecBuilder {
     }
     spec.host = me
     selfAddress = mine.ip
-    if engine == "ovn" {
-      ovnChassis(f, me: mine.name, ip: mine.ip, bridge: spec.bridges[bridgeIndex], into: &spec)
-      return
-    }
     let underlayMTU = reader.int(f["underlay_mtu"]) ?? 1500
     if !(1280...65535).contains(underlayMTU), let mtuNode = f["underlay_mtu"] {
       reader.report(mtuNode, "underlay_mtu \(underlayMTU) is outside 1280–65535", fix: "give the hosts' NIC MTU")
+    }
+    if engine == "ovn" {
+      ovnChassis(
+        f, me: mine.name, ip: mine.ip, underlayMTU: underlayMTU, bridge: spec.bridges[bridgeIndex], into: &spec)
+      return
     }
     let budget = TunnelMTU(
       bridge: bridgeName, kind: kind, underlayMTU: underlayMTU, ipv6: mine.ip.contains(":"), keyed: key != nil)
@@ -139,8 +140,9 @@ extension SpecBuilder {
   }
 
   /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap}`.
-  mutating func ovnChassis(_ f: SpecFields, me: String, ip: String, bridge: HostSpec.Bridge, into spec: inout HostSpec)
-  {
+  mutating func ovnChassis(
+    _ f: SpecFields, me: String, ip: String, underlayMTU: Int, bridge: HostSpec.Bridge, into spec: inout HostSpec
+  ) {
     guard let ovnNode = f["ovn"] else {
       reader.report(
         f.node, "`engine: ovn` needs the central databases",
@@ -168,13 +170,7 @@ extension SpecBuilder {
       hostname: me, southbound: remotes(o["southbound"]), northbound: remotes(o["northbound"]), encapType: encap,
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
-    if let mtu = reader.int(f["underlay_mtu"]) {
-      if !(1280...65535).contains(mtu), let node = f["underlay_mtu"] {
-        reader.report(node, "underlay_mtu \(mtu) is outside 1280–65535", fix: "give the hosts' NIC MTU")
-      } else {
-        spec.ovn?.underlayMTU = mtu
-      }
-    }
+    spec.ovn?.underlayMTU = underlayMTU
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )

@@ -93,8 +93,8 @@ extension SpecBuilder {
         fix: "put the network on \(ovn.bridge) (or a fake bridge of it)")
     }
     let fixedVLAN = fake.map { Int($0.vlan.value) } ?? definition.vlan
-    func localnet(_ vlan: Int?) -> (physicalNetwork: String, vlan: Int?)? {
-      vlan.map { (ovn.physicalNetwork, $0) }
+    func localnet(_ vlan: Int?) -> LogicalNetwork.Localnet? {
+      vlan.map { LogicalNetwork.Localnet(physicalNetwork: ovn.physicalNetwork, vlan: $0) }
     }
     if definition.portgroups.isEmpty {
       spec.logicalNetworks.append(
