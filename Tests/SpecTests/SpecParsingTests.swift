@@ -73,6 +73,21 @@ import VirtXML
     let marks = Dictionary(uniqueKeysWithValues: chassis.marks(current: [:]).map { ($0.key, $0.value) })
     #expect(marks["system-id"] == "h2" && marks["ovn-bridge-mappings"] == "physnet-ovsbr0:ovsbr0")
     #expect(chassis.marks(current: ["system-id": "kept"]).allSatisfy { $0.key != "system-id" })
+    // ovn-ofctrl-wait-before-clear only when the spec says (it delays a wiped switch's first flows).
+    #expect(marks["ovn-ofctrl-wait-before-clear"] == nil)
+    func waiting(_ milliseconds: String) throws(SpecError) -> HostSpec {
+      try SpecLoader.parse(
+        """
+        bridges: [{name: ovsbr0}]
+        cluster:
+          bridge: ovsbr0
+          engine: ovn
+          ovn: {southbound: "tcp:10.0.0.1:6642", ofctrl_wait_before_clear: \(milliseconds)}
+          hosts: [{name: h1, ip: 172.31.0.1}]
+        """, file: "wait.yaml", host: "h1")
+    }
+    #expect(try waiting("20000").ovn?.marks(current: [:]).contains { $0.value == "20000" } == true)
+    #expect(throws: SpecError.self) { try waiting("-1") }
     #expect(
       loaded.logicalNetworks.map(\.switchName) == ["ovsvirt-ovsvl2-vlan-120", "ovsvirt-tenant"]
         && loaded.logicalNetworks[0].localnet?.vlan == 120 && loaded.logicalNetworks[1].localnet == nil)

@@ -61,6 +61,9 @@ public struct HostLibvirt: Sendable {
     let files = FileManager.default
     for mount in Self.mounts {
       try files.createDirectory(atPath: directory + "/" + mount.folder, withIntermediateDirectories: true)
+      // A bind mount needs its mount point: on a machine where the system's libvirtd never ran,
+      // /run/libvirt does not exist yet (an empty folder there is what libvirtd's first start makes).
+      try files.createDirectory(atPath: mount.over, withIntermediateDirectories: true)
     }
     try Self.qemuConfiguration.write(toFile: directory + "/etc/qemu.conf", atomically: true, encoding: .utf8)
     try "log_outputs = \"3:file:/var/log/libvirt/libvirtd.log\"\n".write(

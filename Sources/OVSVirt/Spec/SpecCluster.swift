@@ -149,7 +149,10 @@ extension SpecBuilder {
         fix: "add `ovn: {southbound: tcp:IP:6642, northbound: tcp:IP:6641}` (several for a clustered database)")
       return
     }
-    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap"], required: ["southbound"]) else {
+    guard
+      let o = reader.fields(
+        ovnNode, keys: ["southbound", "northbound", "encap", "ofctrl_wait_before_clear"], required: ["southbound"])
+    else {
       return
     }
     func remotes(_ node: SpecNode?) -> [String] {
@@ -171,6 +174,15 @@ extension SpecBuilder {
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
     spec.ovn?.underlayMTU = underlayMTU
+    if let node = o["ofctrl_wait_before_clear"], let wait = reader.int(node) {
+      if (0...600_000).contains(wait) {
+        spec.ovn?.ofctrlWaitBeforeClear = wait
+      } else {
+        reader.report(
+          node, "ofctrl_wait_before_clear \(wait) is not between 0 and 600000 (milliseconds)",
+          fix: "give about twice the time ovn-controller takes to compute its flows (ovn-controller(8)), e.g. 8000")
+      }
+    }
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )
