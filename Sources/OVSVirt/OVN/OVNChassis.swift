@@ -1,3 +1,4 @@
+import OVSDB
 import VSwitch
 
 /// What ovn-controller reads from a hypervisor's Open_vSwitch root row (`external_ids`) to make it
@@ -19,6 +20,9 @@ public struct OVNChassis: Sendable, Equatable {
   public var datapathType: String?
   /// The cluster's `underlay_mtu` (1500 unless said).
   public var underlayMTU: Int = 1500
+  /// `ovn: {ssl: …}`: key and certificates for ovsvirt's own `ssl:` connections to the central
+  /// databases. (ovn-controller reads its own from the Open_vSwitch database's SSL table.)
+  public var tls: TLSFiles?
 
   /// What an overlay network's frames carry on the underlay: outer IPv4 (20) or IPv6 (40), UDP (8),
   /// Geneve (8) with OVN's 8 bytes of options (VXLAN: 8, no options), and the guest's Ethernet

@@ -1,4 +1,5 @@
 import Foundation
+import OVSDB
 import VSwitch
 
 extension SpecBuilder {
@@ -139,7 +140,7 @@ extension SpecBuilder {
     }
   }
 
-  /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap}`.
+  /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap, ssl}`.
   mutating func ovnChassis(
     _ f: SpecFields, me: String, ip: String, underlayMTU: Int, bridge: HostSpec.Bridge, into spec: inout HostSpec
   ) {
@@ -149,7 +150,7 @@ extension SpecBuilder {
         fix: "add `ovn: {southbound: tcp:IP:6642, northbound: tcp:IP:6641}` (several for a clustered database)")
       return
     }
-    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap"], required: ["southbound"]) else {
+    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap", "ssl"], required: ["southbound"]) else {
       return
     }
     func remotes(_ node: SpecNode?) -> [String] {
@@ -166,14 +167,51 @@ extension SpecBuilder {
       return all
     }
     let encap = reader.choice(o["encap"], ["geneve", "vxlan"]) ?? "geneve"
+    let northbound = remotes(o["northbound"])
+    let tls = ovnTLS(o["ssl"], needed: northbound.contains { $0.hasPrefix("ssl:") }, at: o["northbound"] ?? ovnNode)
     spec.ovn = OVNChassis(
-      hostname: me, southbound: remotes(o["southbound"]), northbound: remotes(o["northbound"]), encapType: encap,
+      hostname: me, southbound: remotes(o["southbound"]), northbound: northbound, encapType: encap,
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
     spec.ovn?.underlayMTU = underlayMTU
+    spec.ovn?.tls = tls
+    if spec.ovn?.southbound.contains(where: { $0.hasPrefix("ssl:") }) == true {
+      // ovn-controller reads its keys from this switch's SSL table, which ovsvirt does not write.
+      spec.notes.append(
+        "OVN chassis \(me): an ssl: southbound remote needs ovn-controller's keys in this host's SSL table (ovs-vsctl set-ssl KEY CERT CA); ovsvirt does not write them"
+      )
+    }
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )
+  }
+
+  /// `ovn: {ssl: {private_key, certificate, ca_cert}}`: the PEM files ovsvirt uses for the central
+  /// databases' `ssl:` remotes, as ovn-nbctl's -p / -c / -C. `needed`: a Northbound remote is ssl:,
+  /// which without a CA certificate could not be verified.
+  mutating func ovnTLS(_ node: SpecNode?, needed: Bool, at remotesNode: SpecNode) -> TLSFiles? {
+    guard let node else {
+      if needed {
+        reader.report(
+          remotesNode, "an ssl: Northbound remote needs the CA certificate to verify it",
+          fix: "add `ssl: {private_key: FILE, certificate: FILE, ca_cert: FILE}` under ovn:")
+      }
+      return nil
+    }
+    guard let f = reader.fields(node, keys: ["private_key", "certificate", "ca_cert"], required: ["ca_cert"]) else {
+      return nil
+    }
+    let files = TLSFiles(
+      privateKey: reader.string(f["private_key"]), certificate: reader.string(f["certificate"]),
+      caCertificate: reader.string(f["ca_cert"]))
+    if (files.privateKey == nil) != (files.certificate == nil) {
+      reader.report(node, "give both private_key and certificate, or neither", fix: "add the missing one")
+    }
+    for (key, path) in [("private_key", files.privateKey), ("certificate", files.certificate), ("ca_cert", files.caCertificate)] {
+      guard let path, !FileManager.default.isReadableFile(atPath: path) else { continue }
+      reader.report(f[key] ?? node, "ssl \(key) '\(path)' cannot be read", fix: "give the path of a readable PEM file")
+    }
+    return files
   }
 
   /// `vx-PEER` (gnv-, gre-) when that is a valid interface name, else the prefix and a stable hash
