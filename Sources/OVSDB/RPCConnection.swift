@@ -42,7 +42,7 @@ public final class RPCConnection: Sendable {
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> RPCConnection {
     let (stream, continuation) = AsyncStream.makeStream(of: RPCEvent.self)
-    var secure: (context: NIOSSLContext, serverHostname: String?)?
+    let secure: (context: NIOSSLContext, serverHostname: String?)?
     if case .ssl(let host, _) = endpoint {
       guard let tls else {
         continuation.finish()
@@ -51,6 +51,8 @@ public final class RPCConnection: Sendable {
       }
       // An IP address cannot go in SNI; NIOSSL then checks the certificate against the peer's address.
       secure = (tls, Self.isIPAddress(host) ? nil : host)
+    } else {
+      secure = nil
     }
     let handshakeBox = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
     let bootstrap = ClientBootstrap(group: group)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Sits after the TLS handler and completes `promise` when the handshake is over: succeeded, failed
 /// (the error NIOSSL raised) or cut off (the server closed the connection, e.g. it refused our
