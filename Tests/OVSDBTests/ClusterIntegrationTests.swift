@@ -39,7 +39,11 @@ import TestSupport
     let killed = ContinuousClock.now
     cluster.kill(leader)
     // The session moves to whichever server the other two elect, resuming the monitor there.
-    #expect(await eventually(timeout: .seconds(30)) { await client.syncCount >= 2 && client.isConnected })
+    let back = await eventually(timeout: .seconds(30)) {
+      let (syncs, connected) = (await client.syncCount, await client.isConnected)
+      return syncs >= 2 && connected
+    }
+    #expect(back)
     let moved = killed.duration(to: .now)
     let now = await client.currentRemote
     #expect(now != cluster.remote(leader))

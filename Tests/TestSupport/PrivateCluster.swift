@@ -1,6 +1,7 @@
 import Foundation
 import OVSDB
 import OVSVirt
+import Testing
 
 #if canImport(Glibc)
   import Glibc

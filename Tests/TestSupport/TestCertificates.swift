@@ -1,5 +1,6 @@
 import Foundation
 import OVSVirt
+import Testing
 
 /// Certificates made for one test with the openssl CLI: a CA with a server certificate (for
 /// 127.0.0.1 only) and a client certificate, and a second, unrelated CA with a client certificate
