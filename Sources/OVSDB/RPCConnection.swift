@@ -60,7 +60,7 @@ public final class RPCConnection: Sendable {
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           if let secure {
-            let watcher = TLSHandshakeWatcher(promise: channel.eventLoop.makePromise())
+            let watcher = TLSHandshakeWatcher(promise: channel.eventLoop.makePromise(), endpoint: endpoint.description)
             handshakeBox.withLockedValue { $0 = watcher.promise.futureResult }
             try channel.pipeline.syncOperations.addHandler(
               try NIOSSLClientHandler(context: secure.context, serverHostname: secure.serverHostname))

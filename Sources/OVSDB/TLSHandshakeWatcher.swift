@@ -3,15 +3,19 @@ import NIOSSL
 import NIOTLS
 
 /// Sits after the TLS handler and completes `promise` when the handshake is over: succeeded, failed
-/// (the error NIOSSL raised) or cut off (the server closed the connection, e.g. it refused our
-/// certificate). Lets a connection be handed out only once it can carry requests.
+/// (the error NIOSSL raised) or cut off (the server closed the connection). Lets a connection be
+/// handed out only once it can carry requests. A TLS error after that (with TLS 1.3 the server
+/// judges our certificate after our side of the handshake is done, and says so with an alert) goes
+/// on as `OVSDBError.tlsHandshakeFailed` naming the remote, which the pending calls then fail with.
 final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
   typealias InboundIn = NIOAny
 
   let promise: EventLoopPromise<Void>
+  let endpoint: String
 
-  init(promise: EventLoopPromise<Void>) {
+  init(promise: EventLoopPromise<Void>, endpoint: String) {
     self.promise = promise
+    self.endpoint = endpoint
   }
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -20,8 +24,13 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    // Completing a promise twice is a no-op: after the handshake only the rewrite matters.
     promise.fail(error)
-    context.fireErrorCaught(error)
+    guard error is NIOSSLError || String(reflecting: type(of: error)).hasPrefix("NIOSSL") else {
+      context.fireErrorCaught(error)
+      return
+    }
+    context.fireErrorCaught(OVSDBError.tlsHandshakeFailed(endpoint: endpoint, reason: Self.explain(error)))
   }
 
   func channelInactive(context: ChannelHandlerContext) {
@@ -41,6 +50,11 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     }
     if text.contains("failedToValidateHostname") || text.contains("Hostname") {
       return "the server's certificate is not for this host or address (\(text))"
+    }
+    if text.contains("ALERT_UNKNOWN_CA") || text.contains("ALERT_BAD_CERTIFICATE")
+      || text.contains("ALERT_CERTIFICATE")
+    {
+      return "the server refused our certificate: not signed by a CA it trusts, expired, or missing (\(text))"
     }
     if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel {
       return

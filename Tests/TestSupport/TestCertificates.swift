@@ -58,15 +58,19 @@ public struct TestCertificates: Sendable {
 public final class PrivateTLSOVSDB: Sendable {
   public let directory: String
   public let port: Int
+  /// A second TLS listener, on 127.0.0.2, which the server's certificate (for 127.0.0.1) does not name.
+  public let otherAddressPort: Int
   public let certificates: TestCertificates
 
   public var unixRemote: String { "unix:\(directory)/db.sock" }
   public var sslRemote: String { "ssl:127.0.0.1:\(port)" }
+  public var wrongHostRemote: String { "ssl:127.0.0.2:\(otherAddressPort)" }
   private var daemon: ManagedDaemon { ManagedDaemon(program: "ovsdb-server", pidFile: directory + "/db.pid") }
 
-  private init(directory: String, port: Int, certificates: TestCertificates) {
+  private init(directory: String, port: Int, otherAddressPort: Int, certificates: TestCertificates) {
     self.directory = directory
     self.port = port
+    self.otherAddressPort = otherAddressPort
     self.certificates = certificates
   }
 
@@ -78,15 +82,18 @@ public final class PrivateTLSOVSDB: Sendable {
       try Integration.program("ovsdb-tool"), ["create", directory + "/conf.db", try Executables.vswitchSchema()],
       outputFile: directory + "/create.out")
     let port = try FreePort.loopback()
+    let otherAddressPort = try FreePort.loopback()
     try await CommandRunner.runOffPool(
       try Integration.program("ovsdb-server"),
       [
         directory + "/conf.db", "--remote=punix:\(directory)/db.sock", "--remote=pssl:\(port):127.0.0.1",
+        "--remote=pssl:\(otherAddressPort):127.0.0.2",
         "--private-key=\(certificates.serverKey)", "--certificate=\(certificates.serverCert)",
         "--ca-cert=\(certificates.caCert)", "--pidfile=\(directory)/db.pid", "--unixctl=\(directory)/db.ctl",
         "--log-file=\(directory)/db.log", "--detach", "--no-chdir",
       ], outputFile: directory + "/server.out")
-    let server = PrivateTLSOVSDB(directory: directory, port: port, certificates: certificates)
+    let server = PrivateTLSOVSDB(
+      directory: directory, port: port, otherAddressPort: otherAddressPort, certificates: certificates)
     _ = try server.vsctl("--no-wait", "init")
     return server
   }
