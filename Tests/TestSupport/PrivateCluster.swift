@@ -13,10 +13,15 @@ import Testing
 public final class PrivateCluster: Sendable {
   public let directory: String
   public let size: Int
+  /// With TLS: each server also listens on `ssl:127.0.0.1:PORT` with these certificates.
+  public let certificates: TestCertificates?
+  private let sslPorts: [Int]
 
-  private init(directory: String, size: Int) {
+  private init(directory: String, size: Int, certificates: TestCertificates?, sslPorts: [Int]) {
     self.directory = directory
     self.size = size
+    self.certificates = certificates
+    self.sslPorts = sslPorts
   }
 
   public static let schema = "/usr/share/ovn/ovn-nb.ovsschema"
@@ -26,13 +31,19 @@ public final class PrivateCluster: Sendable {
   public func remote(_ n: Int) -> String { "unix:\(directory)/s\(n).sock" }
   /// Every server's remote, comma-separated, in order.
   public var remotes: String { (0..<size).map(remote).joined(separator: ",") }
+  /// Server `n`'s TLS remote (a cluster started `tls: true`).
+  public func sslRemote(_ n: Int) -> String { "ssl:127.0.0.1:\(sslPorts[n])" }
 
-  public static func start(size: Int = 3) async throws -> PrivateCluster {
+  public static func start(size: Int = 3, tls: Bool = false) async throws -> PrivateCluster {
     for program in ["ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovs-appctl"] { _ = try Integration.program(program) }
     guard FileManager.default.fileExists(atPath: schema) else {
       try Integration.unavailable("\(schema) missing (Debian package ovn-common)")
     }
-    let cluster = PrivateCluster(directory: try TemporaryDirectory.make("nbc"), size: size)
+    let directory = try TemporaryDirectory.make("nbc")
+    let certificates = tls ? try await TestCertificates.make(in: directory) : nil
+    let cluster = PrivateCluster(
+      directory: directory, size: size, certificates: certificates,
+      sslPorts: tls ? try (0..<size).map { _ in try FreePort.loopback() } : [])
     do {
       try await cluster.create()
     } catch {
@@ -70,7 +81,15 @@ public final class PrivateCluster: Sendable {
       [
         file(n), "--remote=punix:\(directory)/s\(n).sock", "--pidfile=\(directory)/s\(n).pid",
         "--unixctl=\(control(n))", "--log-file=\(directory)/s\(n).log", "--detach", "--no-chdir",
-      ], outputFile: directory + "/server\(n).out")
+      ] + tlsArguments(n), outputFile: directory + "/server\(n).out")
+  }
+
+  private func tlsArguments(_ n: Int) -> [String] {
+    guard let certificates else { return [] }
+    return [
+      "--remote=pssl:\(sslPorts[n]):127.0.0.1", "--private-key=\(certificates.serverKey)",
+      "--certificate=\(certificates.serverCert)", "--ca-cert=\(certificates.caCert)",
+    ]
   }
 
   /// The server that is leader now, per its own `cluster/status`; nil while none is.
