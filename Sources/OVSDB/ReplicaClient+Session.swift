@@ -195,6 +195,7 @@ extension ReplicaClient {
     else { return }
     let usable = found?.refusal == nil && found != nil
     if case .closeConnection = event(on: connection, { $0.serverStatusChanged(usable: usable) }) {
+      leadershipLosses += 1
       await connection.close()
     }
   }

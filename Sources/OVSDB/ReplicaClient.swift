@@ -64,6 +64,9 @@ public actor ReplicaClient {
   public var lastSyncResumed: Bool { session.lastSyncResumed }
   /// How many transactions were rerun because a guard found the data changed (for tests and metrics).
   public private(set) var conflictReruns = 0
+  /// How many times `_Server` said the server in use was no longer usable (it lost the leadership or
+  /// its cluster) and the session moved on to the next remote (for tests and metrics).
+  public internal(set) var leadershipLosses = 0
 
   /// `tables`: table name → columns to replicate (nil: all columns). `remote`: one remote or several,
   /// comma-separated (`tcp:A:6641,tcp:B:6641`), tried in turn.

@@ -57,6 +57,29 @@ import TestSupport
     await client.close()
   }
 
+  @Test func aLeaderHandingOverIsLeftThroughTheServerMonitor() async throws {
+    // The leader leaves the cluster (handing the leadership over first) and its process stays up:
+    // what moves the replica is `_Server` saying the server is no longer the leader.
+    let cluster = try await PrivateCluster.start()
+    defer { cluster.stop() }
+    let leader = try #require(cluster.leader())
+    let client = ReplicaClient(remote: cluster.remotes, tables: Self.tables, options: options())
+    let replica = try await client.start()
+    #expect(await client.currentRemote == cluster.remote(leader))
+    try cluster.leave(leader)
+    let moved = await eventually(timeout: .seconds(30)) {
+      let (syncs, remote) = (await client.syncCount, await client.currentRemote)
+      return syncs >= 2 && remote != cluster.remote(leader)
+    }
+    #expect(moved)
+    #expect(await client.leadershipLosses == 1)
+    #expect(cluster.isRunning(leader))
+    _ = try await client.transact([.insert(table: "Logical_Switch", row: ["name": "ls-handed-over"])])
+    #expect(await eventually { names(replica) == ["ls-handed-over"] })
+    #expect(try cluster.nbctl("ls-list").contains("(ls-handed-over)"))
+    await client.close()
+  }
+
   @Test func onlyFollowersIsRefusedNamingEachRemote() async throws {
     let cluster = try await PrivateCluster.start()
     defer { cluster.stop() }

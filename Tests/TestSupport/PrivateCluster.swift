@@ -104,6 +104,17 @@ public final class PrivateCluster: Sendable {
     }
   }
 
+  /// `ovs-appctl cluster/leave` on server `n`: a leader first hands the leadership over; the process
+  /// keeps running.
+  public func leave(_ n: Int) throws {
+    _ = try CommandRunner.run(
+      try Integration.program("ovs-appctl"), ["-t", control(n), "cluster/leave", Self.database],
+      outputFile: directory + "/leave-\(UUID().uuidString).out")
+  }
+
+  /// Whether server `n`'s process is alive.
+  public func isRunning(_ n: Int) -> Bool { daemon(n).runningPID() != nil }
+
   /// Kills server `n` outright (SIGKILL, as a crash).
   public func kill(_ n: Int) {
     guard let pid = daemon(n).runningPID() else { return }
