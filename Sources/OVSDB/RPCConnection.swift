@@ -17,8 +17,15 @@ public final class RPCConnection: Sendable {
   /// Largest message accepted from the server; a bigger one resets the connection.
   public static let defaultMaxMessageBytes = 256 << 20
 
-  private init(endpoint: Endpoint, channel: any Channel, events: AsyncStream<RPCEvent>) {
+  /// Why the connection ended, when that is known better than "closed" (a TLS failure after the
+  /// handshake): a call written after the end fails with it.
+  private let endReason: NIOLockedValueBox<OVSDBError?>
+
+  private init(
+    endpoint: Endpoint, channel: any Channel, events: AsyncStream<RPCEvent>, endReason: NIOLockedValueBox<OVSDBError?>
+  ) {
     self.endpoint = endpoint
+    self.endReason = endReason
     self.channel = channel
     self.events = events
   }
@@ -55,12 +62,14 @@ public final class RPCConnection: Sendable {
       secure = nil
     }
     let handshakeBox = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
+    let endReason = NIOLockedValueBox<OVSDBError?>(nil)
     let bootstrap = ClientBootstrap(group: group)
       .connectTimeout(TimeAmount(timeout))
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           if let secure {
-            let watcher = TLSHandshakeWatcher(promise: channel.eventLoop.makePromise(), endpoint: endpoint.description)
+            let watcher = TLSHandshakeWatcher(
+              promise: channel.eventLoop.makePromise(), endpoint: endpoint.description, endReason: endReason)
             handshakeBox.withLockedValue { $0 = watcher.promise.futureResult }
             try channel.pipeline.syncOperations.addHandler(
               try NIOSSLClientHandler(context: secure.context, serverHostname: secure.serverHostname))
@@ -68,7 +77,7 @@ public final class RPCConnection: Sendable {
           }
           try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(RPCFrameDecoder(maxMessageBytes: maxMessageBytes)))
-          try channel.pipeline.syncOperations.addHandler(RPCHandler(events: continuation))
+          try channel.pipeline.syncOperations.addHandler(RPCHandler(events: continuation, endReason: endReason))
         }
       }
     let channel: any Channel
@@ -97,7 +106,7 @@ public final class RPCConnection: Sendable {
         throw OVSDBError.tlsHandshakeFailed(endpoint: endpoint.description, reason: TLSHandshakeWatcher.explain(error))
       }
     }
-    return RPCConnection(endpoint: endpoint, channel: channel, events: stream)
+    return RPCConnection(endpoint: endpoint, channel: channel, events: stream, endReason: endReason)
   }
 
   private static func isIPAddress(_ host: String) -> Bool {
@@ -139,7 +148,7 @@ public final class RPCConnection: Sendable {
     let call = PendingCall(
       id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
     channel.writeAndFlush(RPCOutbound.call(call)).whenFailure { _ in
-      promise.fail(OVSDBError.connectionClosed(method: method))
+      promise.fail(self.endReason.withLockedValue { $0 } ?? OVSDBError.connectionClosed(method: method))
     }
     return try await promise.futureResult.get()
   }

@@ -73,7 +73,10 @@ import TestSupport
       killAfter: .seconds(30))
     #expect(run.status == 2, "\(run.output)")
     #expect(run.output.contains("TLS handshake with OVSDB at \(server.sslRemote) failed"), "\(run.output)")
-    #expect(run.output.contains("refused our certificate"), "\(run.output)")
+    // The server's alert says so; when the reset of its close loses the alert, the hang-up does.
+    #expect(
+      run.output.contains("refused our certificate") || run.output.contains("does it accept our certificate"),
+      "\(run.output)")
     #expect(run.elapsed < 6, "took \(run.elapsed)s")
   }
 
