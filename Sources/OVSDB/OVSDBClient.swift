@@ -50,8 +50,13 @@ public final class OVSDBClient: Sendable {
     do {
       reply = try await rpc.call(
         "transact",
-        ["_Server", ["op": "select", "table": "Database", "where": [["name", "==", .string(database)]],
-          "columns": .array(ServerDatabaseStatus.columns)]],
+        [
+          "_Server",
+          [
+            "op": "select", "table": "Database", "where": [["name", "==", .string(database)]],
+            "columns": .array(ServerDatabaseStatus.columns),
+          ],
+        ],
         timeout: timeout)
     } catch OVSDBError.rpcError {
       return nil

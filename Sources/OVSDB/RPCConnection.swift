@@ -54,7 +54,8 @@ public final class RPCConnection: Sendable {
       guard let tls else {
         continuation.finish()
         throw OVSDBError.tlsSettings(
-          "\(endpoint) is an ssl: remote: give the CA certificate (--ca-cert) and usually the private key and certificate")
+          "\(endpoint) is an ssl: remote: give the CA certificate (--ca-cert) and usually the private key and certificate"
+        )
       }
       // An IP address cannot go in SNI; NIOSSL then checks the certificate against the peer's address.
       secure = (tls, Self.isIPAddress(host) ? nil : host)

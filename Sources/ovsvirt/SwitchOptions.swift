@@ -23,7 +23,8 @@ struct SwitchOptions: ParsableArguments {
 
   @Option(
     name: [.customShort("C"), .long],
-    help: ArgumentHelp("CA certificate (PEM) the server's certificate must chain to; needed for ssl:.", valueName: "file"))
+    help: ArgumentHelp(
+      "CA certificate (PEM) the server's certificate must chain to; needed for ssl:.", valueName: "file"))
   var caCert: String?
 
   @Flag(name: .long, help: "Print results as JSON.")

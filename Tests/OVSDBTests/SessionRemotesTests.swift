@@ -96,7 +96,9 @@ import Testing
     var m = machine()
     _ = m.start()
     _ = m.connected(lastTransactionID: nil)
-    #expect(m.requestFailed(OVSDBError.timedOut(method: "monitor _Server", seconds: 1)) == .connectNext(closeConnection: true))
+    #expect(
+      m.requestFailed(OVSDBError.timedOut(method: "monitor _Server", seconds: 1)) == .connectNext(closeConnection: true)
+    )
     #expect(m.remote == 1)
   }
 
@@ -174,7 +176,10 @@ import Testing
     #expect(!ServerDatabaseStatus.isServerUpdate(RawJSON(["ovsvirt", [:]])))
     let modify: JSON = [
       "Database": [
-        "u1": ["old": ["leader": true], "new": ["name": "OVN_Northbound", "model": "clustered", "connected": true, "leader": false]],
+        "u1": [
+          "old": ["leader": true],
+          "new": ["name": "OVN_Northbound", "model": "clustered", "connected": true, "leader": false],
+        ],
         "u2": ["new": ["name": "_Server", "model": "standalone", "connected": true, "leader": true]],
       ]
     ]

@@ -17,20 +17,20 @@ import TestSupport
     func write(networks: [String]) throws {
       let listed = networks.map { "  - {name: \($0), bridge: ovsbr0}" }.joined(separator: "\n")
       try """
-        bridges:
-          - name: ovsbr0
-        networks:
-        \(listed)
-        cluster:
-          bridge: ovsbr0
-          engine: ovn
-          ovn:
-            southbound: tcp:127.0.0.1:6642
-            northbound: [\((0..<cluster.size).map(cluster.sslRemote).joined(separator: ", "))]
-            ssl: {private_key: \(certificates.clientKey), certificate: \(certificates.clientCert), ca_cert: \(certificates.caCert)}
-          hosts:
-            - {name: h1, ip: 172.31.0.1}
-        """.write(toFile: spec, atomically: true, encoding: .utf8)
+      bridges:
+        - name: ovsbr0
+      networks:
+      \(listed)
+      cluster:
+        bridge: ovsbr0
+        engine: ovn
+        ovn:
+          southbound: tcp:127.0.0.1:6642
+          northbound: [\((0..<cluster.size).map(cluster.sslRemote).joined(separator: ", "))]
+          ssl: {private_key: \(certificates.clientKey), certificate: \(certificates.clientCert), ca_cert: \(certificates.caCert)}
+        hosts:
+          - {name: h1, ip: 172.31.0.1}
+      """.write(toFile: spec, atomically: true, encoding: .utf8)
     }
     func apply() async throws -> NorthboundSync.Outcome? {
       var options = ReplicaClient.Options()

@@ -67,12 +67,15 @@ public final class PrivateCluster: Sendable {
     let client = try Integration.program("ovsdb-client")
     for n in 0..<size {
       try await CommandRunner.runOffPool(
-        client, ["--timeout=60", "wait", remote(n), Self.database, "connected"], outputFile: directory + "/wait\(n).out")
+        client, ["--timeout=60", "wait", remote(n), Self.database, "connected"], outputFile: directory + "/wait\(n).out"
+      )
     }
   }
 
   private func file(_ n: Int) -> String { "\(directory)/s\(n).db" }
-  private func daemon(_ n: Int) -> ManagedDaemon { ManagedDaemon(program: "ovsdb-server", pidFile: "\(directory)/s\(n).pid") }
+  private func daemon(_ n: Int) -> ManagedDaemon {
+    ManagedDaemon(program: "ovsdb-server", pidFile: "\(directory)/s\(n).pid")
+  }
   public func control(_ n: Int) -> String { "\(directory)/s\(n).ctl" }
 
   private func startServer(_ n: Int) async throws {

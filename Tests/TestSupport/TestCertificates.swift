@@ -48,7 +48,8 @@ public struct TestCertificates: Sendable {
     try "\(extensions)\n".write(toFile: file + ".ext", atomically: true, encoding: .utf8)
     try await openssl([
       "x509", "-req", "-in", file + ".csr", "-CA", "\(directory)/\(authority).crt", "-CAkey",
-      "\(directory)/\(authority).key", "-CAcreateserial", "-days", "2", "-extfile", file + ".ext", "-out", file + ".crt",
+      "\(directory)/\(authority).key", "-CAcreateserial", "-days", "2", "-extfile", file + ".ext", "-out",
+      file + ".crt",
     ])
   }
 }

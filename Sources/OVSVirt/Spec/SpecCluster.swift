@@ -150,7 +150,8 @@ extension SpecBuilder {
         fix: "add `ovn: {southbound: tcp:IP:6642, northbound: tcp:IP:6641}` (several for a clustered database)")
       return
     }
-    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap", "ssl"], required: ["southbound"]) else {
+    guard let o = reader.fields(ovnNode, keys: ["southbound", "northbound", "encap", "ssl"], required: ["southbound"])
+    else {
       return
     }
     func remotes(_ node: SpecNode?) -> [String] {
@@ -207,7 +208,9 @@ extension SpecBuilder {
     if (files.privateKey == nil) != (files.certificate == nil) {
       reader.report(node, "give both private_key and certificate, or neither", fix: "add the missing one")
     }
-    for (key, path) in [("private_key", files.privateKey), ("certificate", files.certificate), ("ca_cert", files.caCertificate)] {
+    for (key, path) in [
+      ("private_key", files.privateKey), ("certificate", files.certificate), ("ca_cert", files.caCertificate),
+    ] {
       guard let path, !FileManager.default.isReadableFile(atPath: path) else { continue }
       reader.report(f[key] ?? node, "ssl \(key) '\(path)' cannot be read", fix: "give the path of a readable PEM file")
     }
