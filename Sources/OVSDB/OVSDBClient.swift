@@ -22,6 +22,7 @@ public final class OVSDBClient: Sendable {
     for endpoint in endpoints {
       let allowed = deadline.map { min(timeout, ContinuousClock.now.duration(to: $0)) } ?? timeout
       guard allowed > .zero else {
+        guard endpoints.count > 1 else { throw OVSDBError.deadlinePassed(method: "connect to \(endpoint)") }
         reasons.append("\(endpoint): not tried, the time allowed had run out")
         continue
       }
@@ -36,7 +37,7 @@ public final class OVSDBClient: Sendable {
         return client
       } catch {
         guard endpoints.count > 1 else { throw error }
-        reasons.append("\(endpoint): \(error)")
+        reasons.append(OVSDBError.reason(error, at: endpoint.description))
       }
     }
     throw OVSDBError.noUsableRemote(reasons)

@@ -29,6 +29,15 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
   /// A guarded transaction kept finding its data changed by others.
   case tooManyConflicts(Int)
 
+  /// One remote's line in `noUsableRemote`: what went wrong there, without naming it twice.
+  static func reason(_ error: any Error, at remote: String) -> String {
+    switch error as? OVSDBError {
+    case .connectionFailed(_, let reason)?: return "\(remote): cannot connect: \(reason)"
+    case .tlsHandshakeFailed(_, let reason)?: return "\(remote): TLS handshake failed: \(reason)"
+    default: return "\(remote): \(error)"
+    }
+  }
+
   public var description: String {
     switch self {
     case .invalidEndpoint(let s):

@@ -27,7 +27,7 @@ extension ReplicaClient {
     var tried: [String] = []
     func failed(_ error: any Error, at remote: String) {
       failure = error
-      tried.append("\(remote): \(error)")
+      tried.append(OVSDBError.reason(error, at: remote))
     }
     while true {
       switch action {
