@@ -133,7 +133,7 @@ import TestSupport
     BadSpec(
       name: "ssl northbound without a CA",
       yaml: bridge + ovn(northbound: "ssl:10.0.0.1:6641"), line: 8,
-      reason: "an ssl: Northbound remote needs the CA certificate", host: "a"),
+      reason: "an ssl: Northbound remote needs keys and the CA certificate", host: "a"),
     BadSpec(
       name: "ssl files that cannot be read",
       yaml: bridge + ovn(northbound: "ssl:10.0.0.1:6641", ssl: "{ca_cert: /nonexistent/ca.pem}"), line: 9,

@@ -169,32 +169,31 @@ extension SpecBuilder {
     }
     let encap = reader.choice(o["encap"], ["geneve", "vxlan"]) ?? "geneve"
     let northbound = remotes(o["northbound"])
-    let tls = ovnTLS(o["ssl"], needed: northbound.contains { $0.hasPrefix("ssl:") }, at: o["northbound"] ?? ovnNode)
+    let southbound = remotes(o["southbound"])
+    let tls = ovnTLS(
+      o["ssl"], northbound: northbound.contains { $0.hasPrefix("ssl:") } ? o["northbound"] : nil,
+      southbound: southbound.contains { $0.hasPrefix("ssl:") } ? o["southbound"] : nil)
     spec.ovn = OVNChassis(
-      hostname: me, southbound: remotes(o["southbound"]), northbound: northbound, encapType: encap,
+      hostname: me, southbound: southbound, northbound: northbound, encapType: encap,
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
     spec.ovn?.underlayMTU = underlayMTU
     spec.ovn?.tls = tls
-    if spec.ovn?.southbound.contains(where: { $0.hasPrefix("ssl:") }) == true {
-      // ovn-controller reads its keys from this switch's SSL table, which ovsvirt does not write.
-      spec.notes.append(
-        "OVN chassis \(me): an ssl: southbound remote needs ovn-controller's keys in this host's SSL table (ovs-vsctl set-ssl KEY CERT CA); ovsvirt does not write them"
-      )
-    }
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )
   }
 
   /// `ovn: {ssl: {private_key, certificate, ca_cert}}`: the PEM files ovsvirt uses for the central
-  /// databases' `ssl:` remotes, as ovn-nbctl's -p / -c / -C. `needed`: a Northbound remote is ssl:,
-  /// which without a CA certificate could not be verified.
-  mutating func ovnTLS(_ node: SpecNode?, needed: Bool, at remotesNode: SpecNode) -> TLSFiles? {
+  /// databases' `ssl:` remotes, as ovn-nbctl's -p / -c / -C, and, with an ssl: Southbound, the ones
+  /// ovn-controller uses (written to the switch's SSL table). `northbound` / `southbound`: the
+  /// remotes' node when one of them is ssl:.
+  mutating func ovnTLS(_ node: SpecNode?, northbound: SpecNode?, southbound: SpecNode?) -> TLSFiles? {
     guard let node else {
-      if needed {
+      if let remotesNode = northbound ?? southbound {
         reader.report(
-          remotesNode, "an ssl: Northbound remote needs the CA certificate to verify it",
+          remotesNode,
+          "an ssl: \(northbound != nil ? "Northbound" : "Southbound") remote needs keys and the CA certificate",
           fix: "add `ssl: {private_key: FILE, certificate: FILE, ca_cert: FILE}` under ovn:")
       }
       return nil
@@ -207,6 +206,10 @@ extension SpecBuilder {
       caCertificate: reader.string(f["ca_cert"]))
     if (files.privateKey == nil) != (files.certificate == nil) {
       reader.report(node, "give both private_key and certificate, or neither", fix: "add the missing one")
+    } else if southbound != nil, files.privateKey == nil {
+      reader.report(
+        node, "ovn-controller's ssl: Southbound connection needs a private_key and certificate",
+        fix: "add private_key and certificate (this host's, signed by the CA the Southbound server trusts)")
     }
     for (key, path) in [
       ("private_key", files.privateKey), ("certificate", files.certificate), ("ca_cert", files.caCertificate),
