@@ -138,11 +138,16 @@ import TestSupport
       name: "ssl files that cannot be read",
       yaml: bridge + ovn(northbound: "ssl:10.0.0.1:6641", ssl: "{ca_cert: /nonexistent/ca.pem}"), line: 9,
       reason: "ssl ca_cert '/nonexistent/ca.pem' cannot be read", host: "a"),
+    BadSpec(
+      name: "ssl southbound without ovn-controller's key",
+      yaml: bridge
+        + ovn(northbound: "tcp:10.0.0.1:6641", ssl: "{ca_cert: /etc/hostname}", southbound: "ssl:10.0.0.1:6642"),
+      line: 9, reason: "ovn-controller's ssl: Southbound connection needs a private_key and certificate", host: "a"),
   ]
 
   /// An `engine: ovn` cluster of one host `a`, its ovn: block at line 6.
-  static func ovn(northbound: String, ssl: String? = nil) -> String {
-    "cluster:\n  bridge: br0\n  engine: ovn\n  ovn:\n    southbound: tcp:10.0.0.1:6642\n    northbound: \(northbound)\n"
+  static func ovn(northbound: String, ssl: String? = nil, southbound: String = "tcp:10.0.0.1:6642") -> String {
+    "cluster:\n  bridge: br0\n  engine: ovn\n  ovn:\n    southbound: \(southbound)\n    northbound: \(northbound)\n"
       + (ssl.map { "    ssl: \($0)\n" } ?? "") + "  hosts:\n    - {name: a, ip: 10.0.0.1}\n"
   }
 
