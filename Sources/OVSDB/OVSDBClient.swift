@@ -6,9 +6,67 @@ public final class OVSDBClient: Sendable {
     self.rpc = rpc
   }
 
-  /// Connects to a remote given in OVS syntax (`unix:PATH`, `tcp:HOST:PORT`).
-  public static func connect(_ remote: String, timeout: Duration = .seconds(10)) async throws -> OVSDBClient {
-    OVSDBClient(rpc: try await RPCConnection.connect(to: try Endpoint(remote), timeout: timeout))
+  /// Connects to a remote given in OVS syntax (`unix:PATH`, `tcp:HOST:PORT`, `ssl:HOST:PORT` with
+  /// `tls`), or to the first of several (comma-separated) that answers. With several and
+  /// `leaderOnlyFor` a database, a server is used only if `_Server` says it may serve that database
+  /// to a leader-only client (not a follower of its cluster, nor cut off from it), as ovn-nbctl does
+  /// by default. Each attempt waits at most `timeout`, and none starts after `deadline`; when none
+  /// succeeds, the error names each remote and why (`OVSDBError.noUsableRemote`).
+  public static func connect(
+    _ remote: String, timeout: Duration = .seconds(10), tls: TLSFiles? = nil, leaderOnlyFor database: String? = nil,
+    deadline: ContinuousClock.Instant? = nil
+  ) async throws -> OVSDBClient {
+    let endpoints = try Endpoint.list(remote)
+    let context = endpoints.contains(where: \.isTLS) ? try (tls ?? TLSFiles()).context() : nil
+    var reasons: [String] = []
+    for endpoint in endpoints {
+      let allowed = deadline.map { min(timeout, ContinuousClock.now.duration(to: $0)) } ?? timeout
+      guard allowed > .zero else {
+        guard endpoints.count > 1 else { throw OVSDBError.deadlinePassed(method: "connect to \(endpoint)") }
+        reasons.append("\(endpoint): not tried, the time allowed had run out")
+        continue
+      }
+      do {
+        let client = OVSDBClient(rpc: try await RPCConnection.connect(to: endpoint, timeout: allowed, tls: context))
+        guard let database, endpoints.count > 1 else { return client }
+        if let refusal = try await client.refusal(for: database, timeout: allowed) {
+          await client.close()
+          reasons.append("\(endpoint): \(refusal)")
+          continue
+        }
+        return client
+      } catch {
+        guard endpoints.count > 1 else { throw error }
+        reasons.append(OVSDBError.reason(error, at: endpoint.description))
+      }
+    }
+    throw OVSDBError.noUsableRemote(reasons)
+  }
+
+  /// Why a leader-only client must not use this server for `database` (a follower, cut off from its
+  /// cluster, no such database); nil when it may. A server without `_Server` (before OVS 2.9) has no
+  /// clustered databases, so it may.
+  public func refusal(for database: String, timeout: Duration) async throws -> String? {
+    let reply: JSON
+    do {
+      reply = try await rpc.call(
+        "transact",
+        [
+          "_Server",
+          [
+            "op": "select", "table": "Database", "where": [["name", "==", .string(database)]],
+            "columns": .array(ServerDatabaseStatus.columns),
+          ],
+        ],
+        timeout: timeout)
+    } catch OVSDBError.rpcError {
+      return nil
+    }
+    guard let row = reply.arrayValue?.first?["rows"]?.arrayValue?.first else { return "has no database \(database)" }
+    guard let status = ServerDatabaseStatus(row: row) else {
+      throw OVSDBError.protocolViolation("_Server Database row for \(database) is not readable: \(row)")
+    }
+    return status.refusal
   }
 
   /// `list_dbs` (RFC 7047 §4.1.1).

@@ -1,8 +1,16 @@
 /// Everything that can go wrong talking to an OVSDB server. Messages name what failed and, where
 /// there is one, the fix.
 public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// The remote string is not `unix:PATH` or `tcp:HOST:PORT`.
+  /// The remote string is not `unix:PATH`, `tcp:HOST:PORT` or `ssl:HOST:PORT` (or a comma-separated list of them).
   case invalidEndpoint(String)
+  /// An `ssl:` remote without a CA certificate to verify the server with, or key / certificate files
+  /// that cannot be read or are not PEM.
+  case tlsSettings(String)
+  /// The TLS handshake with `endpoint` failed (certificate not signed by the CA, expired, not for that
+  /// host, or the server refused ours).
+  case tlsHandshakeFailed(endpoint: String, reason: String)
+  /// No remote of a list could be used: each one's reason, in the order tried.
+  case noUsableRemote([String])
   /// The socket could not be opened.
   case connectionFailed(endpoint: String, reason: String)
   /// The server sent bytes that are not JSON-RPC as RFC 7047 defines it; the connection is reset.
@@ -21,10 +29,26 @@ public enum OVSDBError: Error, Sendable, Equatable, CustomStringConvertible {
   /// A guarded transaction kept finding its data changed by others.
   case tooManyConflicts(Int)
 
+  /// One remote's line in `noUsableRemote`: what went wrong there, without naming it twice.
+  static func reason(_ error: any Error, at remote: String) -> String {
+    switch error as? OVSDBError {
+    case .connectionFailed(_, let reason)?: return "\(remote): cannot connect: \(reason)"
+    case .tlsHandshakeFailed(_, let reason)?: return "\(remote): TLS handshake failed: \(reason)"
+    default: return "\(remote): \(error)"
+    }
+  }
+
   public var description: String {
     switch self {
     case .invalidEndpoint(let s):
-      return "invalid OVSDB remote '\(s)': use unix:/path/to/db.sock or tcp:HOST:PORT"
+      return
+        "invalid OVSDB remote '\(s)': use unix:/path/to/db.sock, tcp:HOST:PORT or ssl:HOST:PORT (several: comma-separated)"
+    case .tlsSettings(let what):
+      return what
+    case .tlsHandshakeFailed(let endpoint, let reason):
+      return "TLS handshake with OVSDB at \(endpoint) failed: \(reason)"
+    case .noUsableRemote(let reasons):
+      return "no usable OVSDB remote: " + reasons.joined(separator: "; ")
     case .connectionFailed(let endpoint, let reason):
       return "cannot connect to OVSDB at \(endpoint): \(reason) (is ovsdb-server running? try `ovsvirt sandbox`)"
     case .protocolViolation(let what):

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One JSON-RPC session with an OVSDB server over a stream socket.
 public final class RPCConnection: Sendable {
@@ -16,8 +17,15 @@ public final class RPCConnection: Sendable {
   /// Largest message accepted from the server; a bigger one resets the connection.
   public static let defaultMaxMessageBytes = 256 << 20
 
-  private init(endpoint: Endpoint, channel: any Channel, events: AsyncStream<RPCEvent>) {
+  /// Why the connection ended, when that is known better than "closed" (a TLS failure after the
+  /// handshake): a call written after the end fails with it.
+  private let endReason: NIOLockedValueBox<OVSDBError?>
+
+  private init(
+    endpoint: Endpoint, channel: any Channel, events: AsyncStream<RPCEvent>, endReason: NIOLockedValueBox<OVSDBError?>
+  ) {
     self.endpoint = endpoint
+    self.endReason = endReason
     self.channel = channel
     self.events = events
   }
@@ -30,34 +38,80 @@ public final class RPCConnection: Sendable {
     _ = MultiThreadedEventLoopGroup.singleton.next()
   }
 
-  /// Opens a connection; fails with `OVSDBError.connectionFailed` naming the endpoint.
+  /// Opens a connection; fails with `OVSDBError.connectionFailed` naming the endpoint. An `ssl:`
+  /// endpoint needs `tls` (a context from `TLSFiles.context()`), and the connection is returned only
+  /// once the handshake succeeded (within `timeout`), else `OVSDBError.tlsHandshakeFailed` says why.
   public static func connect(
     to endpoint: Endpoint,
     timeout: Duration = .seconds(10),
+    tls: NIOSSLContext? = nil,
     maxMessageBytes: Int = defaultMaxMessageBytes,
     group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
   ) async throws -> RPCConnection {
     let (stream, continuation) = AsyncStream.makeStream(of: RPCEvent.self)
+    let secure: (context: NIOSSLContext, serverHostname: String?)?
+    if case .ssl(let host, _) = endpoint {
+      guard let tls else {
+        continuation.finish()
+        throw OVSDBError.tlsSettings(
+          "\(endpoint) is an ssl: remote: give the CA certificate (--ca-cert) and usually the private key and certificate"
+        )
+      }
+      // An IP address cannot go in SNI; NIOSSL then checks the certificate against the peer's address.
+      secure = (tls, Self.isIPAddress(host) ? nil : host)
+    } else {
+      secure = nil
+    }
+    let handshakeBox = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
+    let endReason = NIOLockedValueBox<OVSDBError?>(nil)
     let bootstrap = ClientBootstrap(group: group)
       .connectTimeout(TimeAmount(timeout))
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if let secure {
+            let watcher = TLSHandshakeWatcher(
+              promise: channel.eventLoop.makePromise(), endpoint: endpoint.description, endReason: endReason)
+            handshakeBox.withLockedValue { $0 = watcher.promise.futureResult }
+            try channel.pipeline.syncOperations.addHandler(
+              try NIOSSLClientHandler(context: secure.context, serverHostname: secure.serverHostname))
+            try channel.pipeline.syncOperations.addHandler(watcher)
+          }
           try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(RPCFrameDecoder(maxMessageBytes: maxMessageBytes)))
-          try channel.pipeline.syncOperations.addHandler(RPCHandler(events: continuation))
+          try channel.pipeline.syncOperations.addHandler(RPCHandler(events: continuation, endReason: endReason))
         }
       }
+    let channel: any Channel
     do {
-      let channel: any Channel
       switch endpoint {
       case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-      case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+      case .tcp(let host, let port), .ssl(let host, let port):
+        channel = try await bootstrap.connect(host: host, port: port).get()
       }
-      return RPCConnection(endpoint: endpoint, channel: channel, events: stream)
     } catch {
       continuation.finish()
       throw OVSDBError.connectionFailed(endpoint: endpoint.description, reason: "\(error)")
     }
+    if let handshake = handshakeBox.withLockedValue({ $0 }) {
+      // The handshake is bounded like the connect: a server that never answers it is no server.
+      let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        channel.close(promise: nil)
+      }
+      do {
+        try await handshake.get()
+        timer.cancel()
+      } catch {
+        timer.cancel()
+        try? await channel.close()
+        continuation.finish()
+        throw OVSDBError.tlsHandshakeFailed(endpoint: endpoint.description, reason: TLSHandshakeWatcher.explain(error))
+      }
+    }
+    return RPCConnection(endpoint: endpoint, channel: channel, events: stream, endReason: endReason)
+  }
+
+  private static func isIPAddress(_ host: String) -> Bool {
+    (try? SocketAddress(ipAddress: host, port: 0)) != nil
   }
 
   /// Sends `method(params)` and waits for its result. A JSON-RPC error from the server is thrown as
@@ -95,7 +149,7 @@ public final class RPCConnection: Sendable {
     let call = PendingCall(
       id: id, method: method, params: params, timeout: timeout.map(TimeAmount.init), promise: promise)
     channel.writeAndFlush(RPCOutbound.call(call)).whenFailure { _ in
-      promise.fail(OVSDBError.connectionClosed(method: method))
+      promise.fail(self.endReason.withLockedValue { $0 } ?? OVSDBError.connectionClosed(method: method))
     }
     return try await promise.futureResult.get()
   }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A request travelling down the pipeline together with the promise its answer completes.
@@ -37,9 +38,12 @@ final class RPCHandler: ChannelDuplexHandler {
 
   private var waiting: [Int64: Waiting] = [:]
   private let events: AsyncStream<RPCEvent>.Continuation
+  /// Why the connection ended, when known better than "closed" (see `TLSHandshakeWatcher`).
+  private let endReason: NIOLockedValueBox<OVSDBError?>
 
-  init(events: AsyncStream<RPCEvent>.Continuation) {
+  init(events: AsyncStream<RPCEvent>.Continuation, endReason: NIOLockedValueBox<OVSDBError?> = .init(nil)) {
     self.events = events
+    self.endReason = endReason
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -71,8 +75,10 @@ final class RPCHandler: ChannelDuplexHandler {
     writer.writeRaw("}")
     let bytes = writer.bytes
     let written = context.eventLoop.makePromise(of: Void.self)
+    let endReason = self.endReason
     written.futureResult.assumeIsolated().whenFailure { [weak self] _ in
-      self?.complete(id, with: .failure(OVSDBError.connectionClosed(method: call.method)))
+      let reason = endReason.withLockedValue { $0 } ?? OVSDBError.connectionClosed(method: call.method)
+      self?.complete(id, with: .failure(reason))
     }
     written.futureResult.cascade(to: promise)
     context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: written)

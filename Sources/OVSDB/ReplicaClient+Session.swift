@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOSSL
 
 /// Carrying out the session state machine's actions: the I/O (connect, requests, the update pump,
 /// the probe's echo) and the timers (backoff, probe) live here; the decisions live in
@@ -22,16 +23,37 @@ extension ReplicaClient {
     // The first sync's replica, published once its monitor is established.
     var building: Replica?
     var reply: MonitorReply?
+    // Each remote's failure in this round, for `start` to name them all when several were tried.
+    var tried: [String] = []
+    func failed(_ error: any Error, at remote: String) {
+      failure = error
+      tried.append(OVSDBError.reason(error, at: remote))
+    }
     while true {
       switch action {
-      case .connect:
+      case .connect, .connectNext:
+        if case .connectNext(true) = action { await dropPendingConnection() }
+        let endpoint = currentRemote
         do {
-          pendingConnection = try await OVSDBClient.connect(
-            remote, timeout: try bounded(options.connectTimeout, for: "connect to \(remote)"))
+          pendingConnection = try await connection(to: endpoint)
           action = session.connected(lastTransactionID: replicaStorage?.lastTransactionID)
         } catch {
-          failure = error
+          failed(error, at: endpoint)
           action = session.connectFailed()
+        }
+      case .requestServerStatus:
+        let endpoint = currentRemote
+        do {
+          let status = try await serverStatus(on: try settingUp())
+          let refusal = status.map(\.refusal) ?? "has no database \(options.database)"
+          if let refusal {
+            failure = OVSDBError.noUsableRemote(["\(endpoint): \(refusal)"])
+            tried.append("\(endpoint): \(refusal)")
+          }
+          action = session.serverStatusReceived(usable: refusal == nil)
+        } catch {
+          failed(error, at: endpoint)
+          action = session.requestFailed(error)
         }
       case .requestSchema:
         do {
@@ -40,7 +62,7 @@ extension ReplicaClient {
           building = Replica(schema: schema, columns: try replicatedColumns(in: schema))
           action = session.schemaReceived()
         } catch {
-          failure = error
+          failed(error, at: currentRemote)
           action = session.requestFailed(error)
         }
       case .requestMonitor(let method, let since):
@@ -50,7 +72,7 @@ extension ReplicaClient {
           reply = answer
           action = session.monitorReplied(found: answer.found)
         } catch {
-          failure = error
+          failed(error, at: currentRemote)
           action = session.requestFailed(error)
         }
       case .startMonitoring(let resync, let firstSync, let probeAfter):
@@ -64,6 +86,7 @@ extension ReplicaClient {
         replica.apply(answer.updates, resync: resync, lastTransactionID: answer.lastTransactionID)
         reply = nil
         building = nil
+        tried = []
         publish(connection, replica)
         await follow(connection, replica: replica, probeAfter: probeAfter)
         if client === connection { client = nil }
@@ -75,7 +98,8 @@ extension ReplicaClient {
         action = session.reconnectDue()
       case .failStart(let closeConnection):
         if closeConnection { await dropPendingConnection() }
-        resumeStart(with: .failure(failure))
+        let several = ((try? endpoints.get())?.count ?? 1) > 1
+        resumeStart(with: .failure(several ? OVSDBError.noUsableRemote(tried) : failure))
         return
       case .shutdown:
         await shutdown()
@@ -110,6 +134,10 @@ extension ReplicaClient {
         for await event in connection.rpc.events {
           lastReceived.withLockedValue { $0 = .now }
           guard case .notification(let method, let params) = event else { continue }
+          if method == "update", ServerDatabaseStatus.isServerUpdate(params) {
+            await self.serverUpdate(params, on: connection)
+            continue
+          }
           do {
             try Self.handle(method, params, replica: replica)
           } catch {
@@ -160,6 +188,18 @@ extension ReplicaClient {
     }
   }
 
+  /// The `_Server` monitor's news: a change that makes this server unusable closes the connection.
+  private func serverUpdate(_ params: RawJSON, on connection: OVSDBClient) async {
+    guard let updates = try? params.parse().arrayValue?.last,
+      let found = ServerDatabaseStatus.find(options.database, in: updates)
+    else { return }
+    let usable = found?.refusal == nil && found != nil
+    if case .closeConnection = event(on: connection, { $0.serverStatusChanged(usable: usable) }) {
+      leadershipLosses += 1
+      await connection.close()
+    }
+  }
+
   private func monitorBroken(on connection: OVSDBClient) async {
     if case .closeConnection = event(on: connection, { $0.monitorBroken() }) { await connection.close() }
   }
@@ -191,6 +231,30 @@ extension ReplicaClient {
   }
 
   // MARK: - Setting up
+
+  /// Opens a connection to `endpoint` (one of the list), with TLS for an `ssl:` one.
+  private func connection(to endpoint: String) async throws -> OVSDBClient {
+    let parsed = try endpoints.get()[session.remote]
+    let timeout = try bounded(options.connectTimeout, for: "connect to \(endpoint)")
+    return OVSDBClient(
+      rpc: try await RPCConnection.connect(to: parsed, timeout: timeout, tls: parsed.isTLS ? try tlsContext() : nil))
+  }
+
+  /// The TLS context, made from `options.tls` on first use.
+  private func tlsContext() throws -> NIOSSLContext {
+    if let tlsStorage { return tlsStorage }
+    let made = try (options.tls ?? TLSFiles()).context()
+    tlsStorage = made
+    return made
+  }
+
+  /// Starts the `_Server` monitor and returns the database's status in it (nil: the server does not
+  /// have the database). A JSON-RPC error (no `_Server`) is thrown for the state machine to judge.
+  private func serverStatus(on connection: OVSDBClient) async throws -> ServerDatabaseStatus? {
+    let reply = try await connection.rpc.call(
+      "monitor", ServerDatabaseStatus.monitorParams, timeout: try bounded(options.callTimeout, for: "monitor _Server"))
+    return ServerDatabaseStatus.find(options.database, in: reply) ?? nil
+  }
 
   /// Sends the monitor request and decodes its reply (without applying it).
   private func requestMonitor(

@@ -1,3 +1,5 @@
+import NIOSSL
+
 /// Keeps a `Replica` of chosen tables in step with an OVSDB server and runs guarded transactions
 /// against it. Reconnects by itself (capped exponential backoff with jitter), resumes the monitor
 /// from the last transaction id where the server supports it, probes an idle connection with
@@ -20,11 +22,22 @@ public actor ReplicaClient {
     /// monitor included), a transaction waiting for a reconnect. For a one-shot command that
     /// promises to end by then (ovsvirt's --timeout); nil bounds each step by its own timeout only.
     public var deadline: ContinuousClock.Instant?
+    /// Keys and certificates for `ssl:` remotes.
+    public var tls: TLSFiles?
+    /// With several remotes, use a clustered database only through its leader (as OVS's IDL does by
+    /// default): a follower, or a server cut off from its cluster, is left for the next remote, and
+    /// a leadership change moves the session to the new leader.
+    public var leaderOnly = true
 
     public init() {}
   }
 
+  /// The remote, or the comma-separated remotes of one clustered database, as given.
   public nonisolated let remote: String
+  /// `remote` parsed (or why it could not be: reported by `start`).
+  let endpoints: Result<[Endpoint], OVSDBError>
+  /// Made from `options.tls` when an `ssl:` remote is first connected.
+  var tlsStorage: NIOSSLContext?
   public nonisolated let options: Options
   let tables: [String: [String]?]
   let monitorID: JSON = "ovsvirt"
@@ -51,14 +64,27 @@ public actor ReplicaClient {
   public var lastSyncResumed: Bool { session.lastSyncResumed }
   /// How many transactions were rerun because a guard found the data changed (for tests and metrics).
   public private(set) var conflictReruns = 0
+  /// How many times `_Server` said the server in use was no longer usable (it lost the leadership or
+  /// its cluster) and the session moved on to the next remote (for tests and metrics).
+  public internal(set) var leadershipLosses = 0
 
-  /// `tables`: table name → columns to replicate (nil: all columns).
+  /// `tables`: table name → columns to replicate (nil: all columns). `remote`: one remote or several,
+  /// comma-separated (`tcp:A:6641,tcp:B:6641`), tried in turn.
   public init(remote: String, tables: [String: [String]?], options: Options = Options()) {
     self.remote = remote
     self.tables = tables
     self.options = options
+    endpoints = Result { () throws(OVSDBError) in try Endpoint.list(remote) }
+    let count = (try? endpoints.get())?.count ?? 1
     session = ReplicaSessionStateMachine(
-      methods: options.methods, probeInterval: options.probeInterval, backoff: options.backoff)
+      methods: options.methods, probeInterval: options.probeInterval, backoff: options.backoff,
+      remoteCount: count, leaderOnly: options.leaderOnly)
+  }
+
+  /// The remote the session is on (or about to try).
+  public var currentRemote: String {
+    guard let list = try? endpoints.get(), list.indices.contains(session.remote) else { return remote }
+    return list[session.remote].description
   }
 
   /// Connects and returns once the first full copy is in the replica.

@@ -9,12 +9,21 @@
 /// on a JSON-RPC error → monitoring, with an echo probe when the connection is idle → on loss, back
 /// off and reconnect, resuming from the last transaction id where the method allows. Before the
 /// first sync every failure ends `start`; afterwards every failure is retried, forever, until `close`.
+///
+/// Several remotes (the servers of one clustered database) are tried in turn, as OVS's ovsdb-cs
+/// does: a remote that fails (or, leader-only, is not the cluster's leader) makes the session go
+/// on to the next one at once; only when a whole round failed does it give up (first sync) or back
+/// off. Leader-only, each connection first monitors the server's `_Server` database; a status
+/// saying this server is no longer the leader (or is cut off from its cluster) closes the
+/// connection, and the session reconnects to the next remote.
 struct ReplicaSessionStateMachine: Sendable {
   enum State: Sendable, Equatable {
     /// Not started, or the start failed (it may be started again).
     case idle
-    /// Opening a connection.
+    /// Opening a connection (to `remote`).
     case connecting
+    /// Leader-only: waiting for the server's `_Server` status of the database.
+    case serverStatusRequested
     /// Waiting for the database schema (first sync only: afterwards the replica keeps its schema).
     case schemaRequested
     /// Waiting for the reply to a monitor request; `fallbacks` are the methods still to try if the
@@ -37,8 +46,13 @@ struct ReplicaSessionStateMachine: Sendable {
   }
 
   enum Action: Sendable, Equatable {
-    /// Open a connection to the server.
+    /// Open a connection to the server, remote number `remote` of the list.
     case connect
+    /// Close the half-set-up connection if `closeConnection`, then open one to `remote` (the remote
+    /// before it failed and others are left to try in this round).
+    case connectNext(closeConnection: Bool)
+    /// Monitor the server's `_Server` `Database` row for the database (leader-only).
+    case requestServerStatus
     /// Send `get_schema` for the database.
     case requestSchema
     /// Send a monitor request with `method`; `since` is the transaction id monitor_cond_since
@@ -74,6 +88,12 @@ struct ReplicaSessionStateMachine: Sendable {
   let backoff: Backoff
   /// The random part of each backoff delay (0…1 of its ceiling); tests pin it.
   let jitter: @Sendable () -> Double
+  /// How many remotes the list has (at least 1).
+  let remoteCount: Int
+  /// Whether each connection first checks, in `_Server`, that this server may be used (leader-only
+  /// and several remotes: with one remote there is no other server to prefer, and a follower
+  /// forwards writes to the leader).
+  let checksServer: Bool
 
   private(set) var state = State.idle
   /// The method the server accepted on the latest connection; tried first on the next one.
@@ -84,14 +104,22 @@ struct ReplicaSessionStateMachine: Sendable {
   private(set) var lastSyncResumed = false
   /// Backoff delays waited since the last sync (the next delay's exponent).
   private(set) var reconnectAttempts = 0
+  /// The remote to connect to next (or connected to), an index into the list.
+  private(set) var remote = 0
+  /// Remotes that failed since this round of the list began.
+  private(set) var failedThisRound = 0
+  /// The replica's last transaction id when the connection opened, kept while `_Server` is asked.
+  private var resumeFrom: String?
 
   init(
-    methods: [MonitorMethod], probeInterval: Duration?, backoff: Backoff,
-    jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    methods: [MonitorMethod], probeInterval: Duration?, backoff: Backoff, remoteCount: Int = 1,
+    leaderOnly: Bool = true, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
   ) {
     self.methods = methods
     self.probeInterval = probeInterval
     self.backoff = backoff
+    self.remoteCount = max(remoteCount, 1)
+    self.checksServer = leaderOnly && remoteCount > 1
     self.jitter = jitter
   }
 
@@ -114,19 +142,32 @@ struct ReplicaSessionStateMachine: Sendable {
   mutating func connected(lastTransactionID: String?) -> Action {
     switch state {
     case .connecting:
-      if syncCount == 0 {
-        state = .schemaRequested
-        return .requestSchema
+      if checksServer {
+        resumeFrom = lastTransactionID
+        state = .serverStatusRequested
+        return .requestServerStatus
       }
-      // The replica keeps the schema it was built with: its columns were chosen against it, and
-      // whoever holds the replica reads rows of that shape. A converted database shows up as a
-      // refused monitor (retried with backoff) or as the server dropping the connection.
-      return requestMonitor(preferredMethods, since: lastTransactionID ?? Self.fullDumpTransactionID)
+      return setUp(lastTransactionID: lastTransactionID)
     case .closed:
       return .shutdown
     default:
       return .none
     }
+  }
+
+  /// The server's `_Server` status of the database arrived: `usable` unless it is clustered and this
+  /// server is not its leader or not connected to it (or the database is not there).
+  mutating func serverStatusReceived(usable: Bool) -> Action {
+    guard state == .serverStatusRequested else { return .none }
+    guard usable else { return syncFailed(closeConnection: true) }
+    return setUp(lastTransactionID: resumeFrom)
+  }
+
+  /// While monitoring, the `_Server` monitor reported the database's status again (a leadership
+  /// change, a lost cluster connection): a server no longer usable is left for the next remote.
+  mutating func serverStatusChanged(usable: Bool) -> Action {
+    guard isMonitoring, checksServer, !usable else { return .none }
+    return .closeConnection
   }
 
   /// Opening a connection failed (refused, timed out, or the deadline had passed).
@@ -144,6 +185,10 @@ struct ReplicaSessionStateMachine: Sendable {
   /// The pending request (schema or monitor) failed, or its reply could not be read.
   mutating func requestFailed(_ error: any Error) -> Action {
     switch state {
+    case .serverStatusRequested:
+      // A JSON-RPC error: a server without `_Server` (before OVS 2.9), which had no clusters either.
+      if case .rpcError = error as? OVSDBError { return setUp(lastTransactionID: resumeFrom) }
+      return syncFailed(closeConnection: true)
     case .schemaRequested:
       return syncFailed(closeConnection: true)
     case .monitorRequested(_, let fallbacks, let since):
@@ -169,12 +214,16 @@ struct ReplicaSessionStateMachine: Sendable {
     syncCount += 1
     lastSyncResumed = resumed
     reconnectAttempts = 0
+    failedThisRound = 0
     return .startMonitoring(resync: !resumed, firstSync: firstSync, probeAfter: probeInterval)
   }
 
   /// The monitored connection ended (the server closed it, the network failed, or we closed it).
   mutating func connectionLost() -> Action {
     guard isMonitoring else { return .none }
+    // The next remote first: the server that dropped us (or lost the leadership) is the least
+    // likely to serve us now; after a whole round, this one again.
+    remote = (remote + 1) % remoteCount
     return scheduleReconnect(closeConnection: false)
   }
 
@@ -223,6 +272,18 @@ struct ReplicaSessionStateMachine: Sendable {
 
   // MARK: - Helpers
 
+  /// The schema (first sync) or the monitor (afterwards), on a connection found usable.
+  private mutating func setUp(lastTransactionID: String?) -> Action {
+    if syncCount == 0 {
+      state = .schemaRequested
+      return .requestSchema
+    }
+    // The replica keeps the schema it was built with: its columns were chosen against it, and
+    // whoever holds the replica reads rows of that shape. A converted database shows up as a
+    // refused monitor (retried with backoff) or as the server dropping the connection.
+    return requestMonitor(preferredMethods, since: lastTransactionID ?? Self.fullDumpTransactionID)
+  }
+
   /// The accepted method first, then the rest in their configured order.
   private var preferredMethods: [MonitorMethod] {
     guard let acceptedMethod else { return methods }
@@ -235,8 +296,16 @@ struct ReplicaSessionStateMachine: Sendable {
     return .requestMonitor(method, since: method == .monitorCondSince ? since : nil)
   }
 
-  /// Before the first sync a failure is the caller's to see; afterwards it is retried.
+  /// The current remote failed. Another remote not yet tried in this round is tried at once; once
+  /// all failed, before the first sync the failure is the caller's to see, afterwards it is retried.
   private mutating func syncFailed(closeConnection: Bool) -> Action {
+    failedThisRound += 1
+    remote = (remote + 1) % remoteCount
+    if failedThisRound < remoteCount {
+      state = .connecting
+      return .connectNext(closeConnection: closeConnection)
+    }
+    failedThisRound = 0
     guard syncCount > 0 else {
       state = .idle
       return .failStart(closeConnection: closeConnection)

@@ -37,6 +37,8 @@ public actor Watcher {
     public var spec: HostSpec?
     /// Where tap devices are looked for (a port whose tap is gone is not re-added).
     public var netClassDirectory = "/sys/class/net"
+    /// Key and certificates for an ssl: `ovsdb` remote.
+    public var tls: TLSFiles?
 
     public init(ovsdb: String, libvirtURI: String) {
       self.ovsdb = ovsdb
@@ -114,6 +116,7 @@ public actor Watcher {
     var clientOptions = ReplicaClient.Options()
     clientOptions.probeInterval = .seconds(2)
     clientOptions.backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+    clientOptions.tls = options.tls
     let client = ReplicaClient(remote: options.ovsdb, tables: SwitchTables.monitored, options: clientOptions)
     let replica: Replica
     do {

@@ -41,11 +41,17 @@ struct ConvergeRun {
       var row: [String: Datum] = ["bridges": .set(newBridges)]
       let marks = desired.rootMarks.compactMap { mark in mark.value.map { (mark.key, $0) } }
       if !marks.isEmpty { row["external_ids"] = .map(Dictionary(marks) { _, last in last }) }
+      if let ssl = desired.ssl {
+        txn.add(.insert(table: "SSL", row: ssl.row, uuidName: "ssl"))
+        row["ssl"] = .scalar(.namedUUID("ssl"))
+        changes.append(SwitchChange(.change, "Open_vSwitch", ssl.detail))
+      }
       txn.add(.insert(table: "Open_vSwitch", row: row, uuidName: "root"))
       changes.insert(SwitchChange(.add, "Open_vSwitch root row", "the database was empty"), at: 0)
       return
     }
     markRoot(root, &txn)
+    setSSL(root, &txn)
     planner.attachBridges(newBridges, root: root, in: &txn)
     removeDeparted(&txn)
     if desired.prune { pruneOwned(root: root, &txn) }
@@ -63,6 +69,23 @@ struct ConvergeRun {
       changes.append(SwitchChange(.change, "Open_vSwitch", mark.detail))
     }
     txn.add(.update(table: "Open_vSwitch", where: [.uuid(root)], row: ["external_ids": .map(ids)]))
+  }
+
+  /// Points the root row at the desired SSL settings: the SSL row it names is updated, or one is
+  /// made. Guarded by what was read, like every other change.
+  mutating func setSSL(_ root: RowUUID, _ txn: inout TransactionBuilder) {
+    guard let wanted = desired.ssl else { return }
+    let current = SwitchSSL.current(in: state.snapshot)
+    guard current?.ssl != wanted else { return }
+    changes.append(SwitchChange(.change, "Open_vSwitch", wanted.detail))
+    if let current, current.ssl != nil {
+      _ = txn.row("SSL", current.uuid, columns: SwitchSSL.columns)
+      txn.add(.update(table: "SSL", where: [.uuid(current.uuid)], row: wanted.row))
+    } else {
+      _ = txn.row("Open_vSwitch", root, columns: ["ssl"])
+      txn.add(.insert(table: "SSL", row: wanted.row, uuidName: "ssl"))
+      txn.add(.update(table: "Open_vSwitch", where: [.uuid(root)], row: ["ssl": .scalar(.namedUUID("ssl"))]))
+    }
   }
 
   // MARK: bridges

@@ -77,14 +77,17 @@ public struct SwitchDesiredState: Sendable, Equatable {
   public var ports: [Port]
   /// Entries of the root row's external_ids (the networks on record, an OVN chassis's settings).
   public var rootMarks: [RootMark]
+  /// The switch's TLS settings (an OVN chassis with an ssl: Southbound); nil leaves them as they are.
+  public var ssl: SwitchSSL?
   /// Remove the ovsvirt-owned bridges, fake bridges and ports not named here (never a VM port,
   /// never a bridge holding a VM port or a port ovsvirt did not create).
   public var prune: Bool
 
   public init(
     bridges: [Bridge] = [], fakeBridges: [FakeBridge] = [], ports: [Port] = [], rootMarks: [RootMark] = [],
-    prune: Bool = false
+    ssl: SwitchSSL? = nil, prune: Bool = false
   ) {
+    self.ssl = ssl
     self.bridges = bridges
     self.fakeBridges = fakeBridges
     self.ports = ports

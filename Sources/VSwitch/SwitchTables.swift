@@ -4,7 +4,8 @@ import OVSDB
 /// guard what it read. Status columns the switch writes (statistics, status…) are left out.
 public enum SwitchTables {
   public static let monitored: [String: [String]?] = [
-    "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg", "datapath_types", "external_ids", "ovs_version"],
+    "Open_vSwitch": ["bridges", "next_cfg", "cur_cfg", "datapath_types", "external_ids", "ovs_version", "ssl"],
+    "SSL": ["private_key", "certificate", "ca_cert"],
     "Bridge": [
       "name", "ports", "datapath_type", "fail_mode", "stp_enable", "rstp_enable", "external_ids", "other_config",
     ],

@@ -40,11 +40,12 @@ struct CheckCommand: AsyncParsableCommand {
     if to != nil && nic == nil {
       throw CommandFailure.refused("--to needs the NIC it starts from: ovsvirt check DOMAIN --to …")
     }
-    let request = CheckRequest(
+    var request = CheckRequest(
       db: options.db, libvirt: libvirt.access, unixctl: unixctl ?? UnixctlClient.defaultPath(),
       deadline: options.deadline, subject: nic.map(CheckRequest.NICName.init(parsing:)),
       to: to.map(CheckRequest.NICName.init(parsing:)), toHost: toHost, specPath: spec, host: host,
       peer: CheckRequest.Peer(db: peerDB, libvirtURI: peerConnect))
+    request.tls = options.tls.isEmpty ? nil : options.tls
     let report: CheckReport
     do {
       report = try await PathCheck.run(request)

@@ -4,8 +4,28 @@ import OVSDB
 
 /// Options every OVS command takes.
 struct SwitchOptions: ParsableArguments {
-  @Option(name: .long, help: "OVSDB server: unix:PATH or tcp:HOST:PORT.")
+  @Option(
+    name: .long,
+    help: """
+      OVSDB server: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT; several servers of one clustered database \
+      comma-separated (the first usable one, its leader only).
+      """)
   var db: String = Endpoint.systemDefault.description
+
+  @Option(
+    name: [.customShort("p"), .long], help: ArgumentHelp("Private key (PEM) for ssl: remotes.", valueName: "file"))
+  var privateKey: String?
+
+  @Option(
+    name: [.customShort("c"), .long],
+    help: ArgumentHelp("Certificate (PEM) for the private key, for ssl: remotes.", valueName: "file"))
+  var certificate: String?
+
+  @Option(
+    name: [.customShort("C"), .long],
+    help: ArgumentHelp(
+      "CA certificate (PEM) the server's certificate must chain to; needed for ssl:.", valueName: "file"))
+  var caCert: String?
 
   @Flag(name: .long, help: "Print results as JSON.")
   var json = false
@@ -29,16 +49,28 @@ struct SwitchOptions: ParsableArguments {
   static let maxTimeout: Double = 86_400
 
   func validate() throws {
+    let endpoints: [Endpoint]
     do {
-      _ = try Endpoint(db)
+      endpoints = try Endpoint.list(db)
     } catch {
       throw ValidationError("\(error)")
+    }
+    // Read (and checked to be PEM) now, so a missing or wrong file is an input error, nothing sent.
+    if endpoints.contains(where: \.isTLS) || !tls.isEmpty {
+      do {
+        _ = try tls.context()
+      } catch {
+        throw ValidationError("\(error)")
+      }
     }
     guard timeout.isFinite, timeout > 0, timeout <= Self.maxTimeout else {
       throw ValidationError(
         "--timeout \(Self.seconds(timeout)): give the seconds to wait, more than 0 and at most 86400 (one day)")
     }
   }
+
+  /// The key and certificates for ssl: remotes, as given.
+  var tls: TLSFiles { TLSFiles(privateKey: privateKey, certificate: certificate, caCertificate: caCert) }
 
   /// When the OVSDB side of this command must be over, whatever it is waiting for.
   var deadline: ContinuousClock.Instant { CommandClock.started + .seconds(timeout) }

@@ -22,7 +22,9 @@ extension SwitchSession {
     guard let route, !options.dryRun else { return try await change(body) }
     let client: OVSDBClient
     do {
-      client = try await OVSDBClient.connect(options.db, timeout: remaining)
+      client = try await OVSDBClient.connect(
+        options.db, timeout: remaining, tls: options.tls, leaderOnlyFor: SwitchSession.database,
+        deadline: options.deadline)
     } catch {
       throw fail(describe(error), code: 2)
     }

@@ -27,6 +27,7 @@ struct SwitchSession {
     clientOptions.callTimeout = .seconds(options.timeout)
     clientOptions.deadline = options.deadline
     clientOptions.probeInterval = nil
+    clientOptions.tls = options.tls.isEmpty ? nil : options.tls
     return clientOptions
   }
 

@@ -43,6 +43,7 @@ struct WatchCommand: AsyncParsableCommand {
   func run() async throws {
     var watchOptions = Watcher.Options(ovsdb: options.db, libvirtURI: libvirt.connect)
     watchOptions.interval = .seconds(interval)
+    watchOptions.tls = options.tls.isEmpty ? nil : options.tls
     watchOptions.domains = domain
     if let spec {
       do {

@@ -50,7 +50,8 @@ import Testing
     #expect(try Endpoint("tcp:127.0.0.1:6640") == .tcp(host: "127.0.0.1", port: 6640))
     #expect(try Endpoint("tcp:[::1]:6640") == .tcp(host: "::1", port: 6640))
     #expect(Endpoint.tcp(host: "::1", port: 6640).description == "tcp:[::1]:6640")
-    for bad in ["", "unix:", "tcp:host", "tcp::6640", "tcp:h:0", "tcp:h:70000", "ssl:h:6640", "/run/db.sock"] {
+    #expect(try Endpoint("ssl:10.0.0.1:6641") == .ssl(host: "10.0.0.1", port: 6641))
+    for bad in ["", "unix:", "tcp:host", "tcp::6640", "tcp:h:0", "tcp:h:70000", "ssl:h", "tls:h:6640", "/run/db.sock"] {
       #expect(throws: OVSDBError.invalidEndpoint(bad)) { try Endpoint(bad) }
     }
   }

@@ -130,7 +130,26 @@ import TestSupport
       yaml: bridge
         + "cluster:\n  bridge: br0\n  hosts:\n    - {name: a, ip: 10.0.0.1}\n    - {name: b, ip: 10.0.0.1}\n",
       line: 7, reason: "has the same ip as 'a'", host: "a"),
+    BadSpec(
+      name: "ssl northbound without a CA",
+      yaml: bridge + ovn(northbound: "ssl:10.0.0.1:6641"), line: 8,
+      reason: "an ssl: Northbound remote needs keys and the CA certificate", host: "a"),
+    BadSpec(
+      name: "ssl files that cannot be read",
+      yaml: bridge + ovn(northbound: "ssl:10.0.0.1:6641", ssl: "{ca_cert: /nonexistent/ca.pem}"), line: 9,
+      reason: "ssl ca_cert '/nonexistent/ca.pem' cannot be read", host: "a"),
+    BadSpec(
+      name: "ssl southbound without ovn-controller's key",
+      yaml: bridge
+        + ovn(northbound: "tcp:10.0.0.1:6641", ssl: "{ca_cert: /etc/hostname}", southbound: "ssl:10.0.0.1:6642"),
+      line: 9, reason: "ovn-controller's ssl: Southbound connection needs a private_key and certificate", host: "a"),
   ]
+
+  /// An `engine: ovn` cluster of one host `a`, its ovn: block at line 6.
+  static func ovn(northbound: String, ssl: String? = nil, southbound: String = "tcp:10.0.0.1:6642") -> String {
+    "cluster:\n  bridge: br0\n  engine: ovn\n  ovn:\n    southbound: \(southbound)\n    northbound: \(northbound)\n"
+      + (ssl.map { "    ssl: \($0)\n" } ?? "") + "  hosts:\n    - {name: a, ip: 10.0.0.1}\n"
+  }
 
   @Test(arguments: specs)
   func refusedWithFileLineAndNothingChanged(_ bad: BadSpec) async throws {

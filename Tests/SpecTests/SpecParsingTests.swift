@@ -2,6 +2,7 @@ import Foundation
 import OVSDB
 import OVSVirt
 import Testing
+import TestSupport
 import VSwitch
 import VirtXML
 
@@ -101,6 +102,38 @@ import VirtXML
     #expect(throws: SpecError.self) { try spec("\n    mtu: 1500") }
     let fitting = try spec("\n    mtu: 1442")
     #expect(fitting.networks.first { $0.definition.name == "tenant" }?.guestMTU == 1442)
+  }
+
+  /// `ovn: {ssl: …}`: the files ovsvirt's Northbound connections use; a clustered database's remotes
+  /// kept in order; with an ssl: southbound, the same files as the switch's SSL settings for ovn-controller.
+  @Test func ovnSSLFilesAndClusteredRemotes() throws {
+    let dir = try TemporaryDirectory.make("spec-ssl")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for name in ["key.pem", "cert.pem", "ca.pem"] {
+      try "pem".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+    }
+    let loaded = try SpecLoader.parse(
+      """
+      bridges:
+        - name: ovsbr0
+      cluster:
+        bridge: ovsbr0
+        engine: ovn
+        ovn:
+          southbound: ssl:10.0.0.1:6642
+          northbound: [ssl:10.0.0.1:6641, ssl:10.0.0.2:6641, ssl:10.0.0.3:6641]
+          ssl: {private_key: \(dir)/key.pem, certificate: \(dir)/cert.pem, ca_cert: \(dir)/ca.pem}
+        hosts:
+          - {name: h1, ip: 172.31.0.1}
+      """, file: "cluster-ovn.yaml", host: "h1")
+    let chassis = try #require(loaded.ovn)
+    #expect(chassis.northbound == ["ssl:10.0.0.1:6641", "ssl:10.0.0.2:6641", "ssl:10.0.0.3:6641"])
+    #expect(
+      chassis.tls
+        == TLSFiles(privateKey: "\(dir)/key.pem", certificate: "\(dir)/cert.pem", caCertificate: "\(dir)/ca.pem"))
+    #expect(
+      chassis.controllerSSL
+        == SwitchSSL(privateKey: "\(dir)/key.pem", certificate: "\(dir)/cert.pem", caCertificate: "\(dir)/ca.pem"))
   }
 
   @Test func starConnectsSpokesToTheHubOnly() throws {

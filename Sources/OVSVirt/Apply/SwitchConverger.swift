@@ -38,6 +38,7 @@ public struct SwitchConverger: Sendable {
       ports: spec.ports.map(\.desired),
       rootMarks: [networksMark(spec, recorded: Self.recordedNetworks(in: state.snapshot))].compactMap { $0 }
         + (spec.ovn?.marks(current: state.rootExternalIDs) ?? []),
+      ssl: spec.ovn?.controllerSSL,
       prune: prune.isOn)
   }
 

@@ -49,6 +49,8 @@ public struct CheckRequest: Sendable {
   /// This host's name in the cluster spec (nil: the short hostname).
   public var host: String?
   public var peer: Peer
+  /// Key and certificates for ssl: remotes (this host's and the peer's).
+  public var tls: TLSFiles?
 
   public init(
     db: String, libvirt: LibvirtAccess, unixctl: String, deadline: ContinuousClock.Instant, subject: NICName? = nil,

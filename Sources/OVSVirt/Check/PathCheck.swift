@@ -34,9 +34,9 @@ public enum PathCheck {
     } catch {
       throw CommandFailure.classify(error, subject: request.subject.map { "domain '\($0.domain)'" })
     }
-    let state = try await readSwitch(request.db, deadline: request.deadline)
+    let state = try await readSwitch(request.db, tls: request.tls, deadline: request.deadline)
     var peerSwitch: SwitchState?
-    if let db = request.peer.db { peerSwitch = try await readSwitch(db, deadline: request.deadline) }
+    if let db = request.peer.db { peerSwitch = try await readSwitch(db, tls: request.tls, deadline: request.deadline) }
 
     let unixctl = UnixctlClient(path: request.unixctl, timeout: max(request.deadline - .now, .milliseconds(100)))
     let traces: [String: FrameTrace]
@@ -68,8 +68,11 @@ public enum PathCheck {
     return (mine, others)
   }
 
-  static func readSwitch(_ db: String, deadline: ContinuousClock.Instant) async throws(CommandFailure) -> SwitchState {
+  static func readSwitch(
+    _ db: String, tls: TLSFiles?, deadline: ContinuousClock.Instant
+  ) async throws(CommandFailure) -> SwitchState {
     var options = ReplicaClient.Options()
+    options.tls = tls
     let left = max(deadline - .now, .milliseconds(100))
     options.connectTimeout = left
     options.callTimeout = left

@@ -22,7 +22,7 @@ public enum NorthboundSync {
     bindWithin: Duration? = nil, localSwitch: ReplicaClient? = nil
   ) async throws -> Outcome? {
     guard let ovn = spec.ovn else { return nil }
-    guard let remote = ovn.northbound.first else {
+    guard !ovn.northbound.isEmpty else {
       return Outcome(problems: ["no `northbound:` in the cluster's ovn: the logical switches were not written"])
     }
     let vmPorts: [NorthboundConverger.VMPort]
@@ -35,8 +35,12 @@ public enum NorthboundSync {
         throw CommandFailure.classify(error, subject: "libvirt")
       }
     }
+    // Every server of a clustered Northbound database, its leader only (as ovn-nbctl).
+    let remote = ovn.northbound.joined(separator: ",")
     var options = options
     options.database = "OVN_Northbound"
+    options.leaderOnly = true
+    options.tls = ovn.tls
     let client = ReplicaClient(remote: remote, tables: NorthboundConverger.tables, options: options)
     let converger = NorthboundConverger(networks: spec.logicalNetworks, host: ovn.hostname, prune: prune)
     do {

@@ -1,3 +1,4 @@
+import OVSDB
 import VSwitch
 
 /// What ovn-controller reads from a hypervisor's Open_vSwitch root row (`external_ids`) to make it
@@ -27,6 +28,18 @@ public struct OVNChassis: Sendable, Equatable {
   /// guests were cut 10 s with 8000 against 3.5 s without. OVN's default (0) is kept otherwise,
   /// and so is a value an admin set by hand.
   public var ofctrlWaitBeforeClear: Int?
+  /// `ovn: {ssl: …}`: key and certificates for ovsvirt's own `ssl:` connections to the central
+  /// databases, and ovn-controller's for an `ssl:` Southbound (see `controllerSSL`).
+  public var tls: TLSFiles?
+
+  /// With an `ssl:` Southbound remote, the same files as this switch's SSL settings, where
+  /// ovn-controller reads its key and certificates (as `ovs-vsctl set-ssl` writes them).
+  public var controllerSSL: SwitchSSL? {
+    guard southbound.contains(where: { $0.hasPrefix("ssl:") }), let tls, let privateKey = tls.privateKey,
+      let certificate = tls.certificate, let caCertificate = tls.caCertificate
+    else { return nil }
+    return SwitchSSL(privateKey: privateKey, certificate: certificate, caCertificate: caCertificate)
+  }
 
   /// What an overlay network's frames carry on the underlay: outer IPv4 (20) or IPv6 (40), UDP (8),
   /// Geneve (8) with OVN's 8 bytes of options (VXLAN: 8, no options), and the guest's Ethernet

@@ -1,4 +1,5 @@
 import Foundation
+import OVSDB
 import VSwitch
 
 extension SpecBuilder {
@@ -139,7 +140,7 @@ extension SpecBuilder {
     }
   }
 
-  /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap}`.
+  /// `engine: ovn`: this host's chassis settings from `ovn: {southbound, northbound, encap, ssl}`.
   mutating func ovnChassis(
     _ f: SpecFields, me: String, ip: String, underlayMTU: Int, bridge: HostSpec.Bridge, into spec: inout HostSpec
   ) {
@@ -151,7 +152,8 @@ extension SpecBuilder {
     }
     guard
       let o = reader.fields(
-        ovnNode, keys: ["southbound", "northbound", "encap", "ofctrl_wait_before_clear"], required: ["southbound"])
+        ovnNode, keys: ["southbound", "northbound", "encap", "ssl", "ofctrl_wait_before_clear"],
+        required: ["southbound"])
     else {
       return
     }
@@ -169,8 +171,13 @@ extension SpecBuilder {
       return all
     }
     let encap = reader.choice(o["encap"], ["geneve", "vxlan"]) ?? "geneve"
+    let northbound = remotes(o["northbound"])
+    let southbound = remotes(o["southbound"])
+    let tls = ovnTLS(
+      o["ssl"], northbound: northbound.contains { $0.hasPrefix("ssl:") } ? o["northbound"] : nil,
+      southbound: southbound.contains { $0.hasPrefix("ssl:") } ? o["southbound"] : nil)
     spec.ovn = OVNChassis(
-      hostname: me, southbound: remotes(o["southbound"]), northbound: remotes(o["northbound"]), encapType: encap,
+      hostname: me, southbound: southbound, northbound: northbound, encapType: encap,
       encapIP: ip, physicalNetwork: "physnet-" + bridge.name.rawValue, bridge: bridge.name.rawValue,
       datapathType: bridge.datapathType == "netdev" ? "netdev" : nil)
     spec.ovn?.underlayMTU = underlayMTU
@@ -183,9 +190,46 @@ extension SpecBuilder {
           fix: "give about twice the time ovn-controller takes to compute its flows (ovn-controller(8)), e.g. 8000")
       }
     }
+    spec.ovn?.tls = tls
     spec.notes.append(
       "OVN chassis \(me): ovn-controller joins \(spec.ovn?.southbound.joined(separator: ",") ?? "") and tunnels by \(encap) from \(ip); VLAN networks leave through \(bridge.name.rawValue) (physnet-\(bridge.name.rawValue))"
     )
+  }
+
+  /// `ovn: {ssl: {private_key, certificate, ca_cert}}`: the PEM files ovsvirt uses for the central
+  /// databases' `ssl:` remotes, as ovn-nbctl's -p / -c / -C, and, with an ssl: Southbound, the ones
+  /// ovn-controller uses (written to the switch's SSL table). `northbound` / `southbound`: the
+  /// remotes' node when one of them is ssl:.
+  mutating func ovnTLS(_ node: SpecNode?, northbound: SpecNode?, southbound: SpecNode?) -> TLSFiles? {
+    guard let node else {
+      if let remotesNode = northbound ?? southbound {
+        reader.report(
+          remotesNode,
+          "an ssl: \(northbound != nil ? "Northbound" : "Southbound") remote needs keys and the CA certificate",
+          fix: "add `ssl: {private_key: FILE, certificate: FILE, ca_cert: FILE}` under ovn:")
+      }
+      return nil
+    }
+    guard let f = reader.fields(node, keys: ["private_key", "certificate", "ca_cert"], required: ["ca_cert"]) else {
+      return nil
+    }
+    let files = TLSFiles(
+      privateKey: reader.string(f["private_key"]), certificate: reader.string(f["certificate"]),
+      caCertificate: reader.string(f["ca_cert"]))
+    if (files.privateKey == nil) != (files.certificate == nil) {
+      reader.report(node, "give both private_key and certificate, or neither", fix: "add the missing one")
+    } else if southbound != nil, files.privateKey == nil {
+      reader.report(
+        node, "ovn-controller's ssl: Southbound connection needs a private_key and certificate",
+        fix: "add private_key and certificate (this host's, signed by the CA the Southbound server trusts)")
+    }
+    for (key, path) in [
+      ("private_key", files.privateKey), ("certificate", files.certificate), ("ca_cert", files.caCertificate),
+    ] {
+      guard let path, !FileManager.default.isReadableFile(atPath: path) else { continue }
+      reader.report(f[key] ?? node, "ssl \(key) '\(path)' cannot be read", fix: "give the path of a readable PEM file")
+    }
+    return files
   }
 
   /// `vx-PEER` (gnv-, gre-) when that is a valid interface name, else the prefix and a stable hash
