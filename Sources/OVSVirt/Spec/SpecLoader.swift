@@ -1,63 +1,59 @@
 import Foundation
 import VSwitch
 import VirtXML
-import Yams
 
 /// Reads a spec file (YAML) into a validated `HostSpec`, reporting every problem with file:line.
+///
+/// Three passes over the bytes, none of which copies them: `SpecPreflight` (size, bad bytes where
+/// they are, complex keys), `YAMLComposer` (libyaml's events into a compact `YAMLDocument`, with
+/// aliases and keys bounded) and `SpecBuilder` (every setting checked, through `SpecReader`).
 public enum SpecLoader {
   /// Loads `path`; `host` picks this machine in a cluster spec (default: the short hostname).
   public static func load(path: String, host: String? = nil) throws(SpecError) -> HostSpec {
-    let location = SpecLocation(file: path, line: 1, column: 1)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw SpecError([
         SpecProblem(
-          location: location, path: "", problem: "cannot read the file", fix: "check the path and permissions")
+          location: SpecLocation(file: path, line: 1, column: 1), path: "", problem: "cannot read the file",
+          fix: "check the path and permissions")
       ])
     }
-    guard let text = String(data: data, encoding: .utf8) else {
-      throw SpecError([SpecProblem(location: location, path: "", problem: "is not UTF-8 text", fix: "save it as UTF-8")]
-      )
+    let result = data.withUnsafeBytes { raw in
+      Result { () throws(SpecError) -> HostSpec in
+        try parse(raw.assumingMemoryBound(to: UInt8.self), file: path, host: host)
+      }
     }
-    return try parse(text, file: path, host: host)
+    return try result.get()
   }
 
   public static func parse(_ text: String, file: String, host: String? = nil) throws(SpecError) -> HostSpec {
-    let preflight = SpecPreflight.check(text, file: file)
+    func run(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<HostSpec, SpecError> {
+      Result { () throws(SpecError) -> HostSpec in try parse(bytes, file: file, host: host) }
+    }
+    let result = text.utf8.withContiguousStorageIfAvailable(run) ?? Array(text.utf8).withUnsafeBufferPointer(run)
+    return try result.get()
+  }
+
+  static func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String, host: String?) throws(SpecError) -> HostSpec {
+    let preflight = SpecPreflight.check(bytes, file: file)
     guard preflight.isEmpty else { throw SpecError(preflight) }
-    let root: Node?
-    do {
-      root = try Yams.compose(yaml: text)
+    let document: YAMLDocument?
+    do throws(YAMLFailure) {
+      document = try YAMLComposer.compose(bytes)
     } catch {
-      throw SpecError([syntaxProblem(error, file: file)])
+      throw SpecError([
+        SpecProblem(
+          location: SpecLocation(file: file, line: error.line, column: error.column), path: "",
+          problem: error.problem, fix: error.fix)
+      ])
     }
     let reader = SpecReader()
     var spec = HostSpec(file: file)
-    if let root {
+    if let document {
       var builder = SpecBuilder(reader: reader, file: file)
-      builder.build(SpecNode(root, path: "", file: file), host: host, into: &spec)
+      builder.build(SpecNode(document, 0, path: "", file: file), host: host, into: &spec)
     }
     guard reader.problems.isEmpty else { throw SpecError(reader.problems) }
     return spec
-  }
-
-  static func syntaxProblem(_ error: any Error, file: String) -> SpecProblem {
-    let fix = "fix the YAML syntax (indent with spaces, `key: value`, `- item`)"
-    switch error {
-    case YamlError.scanner(let context, let problem, let mark, _),
-      YamlError.parser(let context, let problem, let mark, _),
-      YamlError.composer(let context, let problem, let mark, _):
-      let detail = context.map { "\($0.text), " } ?? ""
-      return SpecProblem(
-        location: SpecLocation(file: file, line: mark.line, column: mark.column), path: "",
-        problem: "YAML syntax error: \(detail)\(problem)", fix: fix)
-    case YamlError.duplicatedKeysInMapping(let duplicates, let context):
-      return SpecProblem(
-        location: SpecLocation(file: file, line: context.mark.line, column: context.mark.column), path: "",
-        problem: "a mapping gives \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) twice", fix: "keep one")
-    default:
-      return SpecProblem(
-        location: SpecLocation(file: file, line: 1, column: 1), path: "", problem: "YAML error: \(error)", fix: fix)
-    }
   }
 }
 
@@ -106,7 +102,7 @@ struct SpecBuilder {
 
   static func bridgeStatement(_ node: SpecNode?) -> HostSpec.BridgeStatement {
     guard let node, !node.isNull else { return .absent }
-    if case .sequence(let list) = node.node, list.isEmpty { return .emptyList }
+    if node.isSequence && node.count == 0 { return .emptyList }
     return .listed
   }
 
@@ -260,15 +256,14 @@ struct SpecBuilder {
   func vlanList(_ node: SpecNode?) -> [VLANID] {
     guard let node else { return [] }
     do {
-      switch node.node {
-      case .sequence:
+      if node.isSequence {
         return reader.list(node).compactMap { item in vlanID(item) }.sorted()
-      case .scalar(let scalar) where scalar.style == .plain && Int(scalar.string) != nil:
-        return vlanID(node).map { [$0] } ?? []
-      default:
-        guard let text = reader.string(node) else { return [] }
-        return try VLANID.parseList(text)
       }
+      if let text = node.plainScalar, Int(text) != nil {
+        return vlanID(node).map { [$0] } ?? []
+      }
+      guard let text = reader.string(node) else { return [] }
+      return try VLANID.parseList(text)
     } catch {
       reader.report(node, error.problem, fix: error.fix)
       return []
