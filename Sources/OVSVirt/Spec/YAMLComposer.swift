@@ -143,15 +143,10 @@ enum YAMLComposer {
       case YAML_SCALAR_EVENT:
         let scalar = event.data.scalar
         try checkKey(isScalar: true, refuse)
-        let offset = UInt32(clamping: text.count)
-        if let value = scalar.value, scalar.length > 0 {
-          text.append(contentsOf: UnsafeBufferPointer(start: UnsafePointer(value), count: scalar.length))
-        }
+        let bytes = UnsafeBufferPointer(start: scalar.value.map { UnsafePointer($0) }, count: scalar.value == nil ? 0 : scalar.length)
         let index = nodes.count
         nodes.append(
-          YAMLDocument.Node(
-            kind: .scalar, style: Self.style(scalar.style), line: line, column: column, a: offset,
-            b: UInt32(clamping: scalar.length)))
+          YAMLDocument.Node.scalar(bytes, style: Self.style(scalar.style), line: line, column: column, text: &text))
         if let name = scalar.anchor {
           try register(String(cString: name), Anchor(index: index, expanded: 1, aliasNesting: 0))
         }
@@ -249,21 +244,19 @@ enum YAMLComposer {
       var duplicates: Set<Int> = []
       var key = frame.index + 1
       text.withUnsafeBufferPointer { text in
-        func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-          let node = nodes[index]
-          return UnsafeBufferPointer(rebasing: text[Int(node.a)..<Int(node.a) + Int(node.b)])
+        func same(_ x: Int, _ y: Int) -> Bool {
+          nodes[x].withBytes(text) { a in nodes[y].withBytes(text) { b in a.elementsEqual(b) } }
         }
         var colliding: [Int] = []
         for _ in 0..<frame.children / 2 {
-          let keyBytes = bytes(key)
           var hasher = Hasher()
-          hasher.combine(bytes: UnsafeRawBufferPointer(keyBytes))
+          nodes[key].withBytes(text) { hasher.combine(bytes: $0) }
           let hash = hasher.finalize()
           if let earlier = seen[hash] {
-            if keyBytes.elementsEqual(bytes(earlier)) {
+            if same(key, earlier) {
               duplicates.insert(earlier)
-            } else if let same = colliding.first(where: { bytes($0).elementsEqual(keyBytes) }) {
-              duplicates.insert(same)
+            } else if let other = colliding.first(where: { same($0, key) }) {
+              duplicates.insert(other)
             } else {
               colliding.append(key)
             }
@@ -288,8 +281,7 @@ enum YAMLComposer {
     }
 
     func string(_ index: Int) -> String {
-      let node = nodes[index]
-      return String(decoding: text[Int(node.a)..<Int(node.a) + Int(node.b)], as: UTF8.self)
+      text.withUnsafeBufferPointer { text in nodes[index].withBytes(text) { String(decoding: $0, as: UTF8.self) } }
     }
 
     static func style(_ style: yaml_scalar_style_t) -> YAMLDocument.Style {
