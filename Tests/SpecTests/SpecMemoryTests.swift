@@ -30,8 +30,10 @@ import TestSupport
       text += "  - name: br\(bridge)\n    datapath_type: netdev\n    ports:\n"
       bridge += 1
       for _ in 0..<1000 where text.utf8.count < limit - 200 {
-        text += port % 10 == 0
-          ? "      - {name: p\(port), trunks: [10, 20, 30]}\n" : "      - {name: p\(port), access: \(port % 4000 + 1)}\n"
+        text +=
+          port % 10 == 0
+          ? "      - {name: p\(port), trunks: [10, 20, 30]}\n"
+          : "      - {name: p\(port), access: \(port % 4000 + 1)}\n"
         port += 1
       }
     }

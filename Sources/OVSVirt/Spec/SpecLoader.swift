@@ -24,7 +24,8 @@ public enum SpecLoader {
       ])
     }
     let result = data.withUnsafeBytes { raw in
-      Result { () throws(SpecError) -> YAMLDocument? in try compose(raw.assumingMemoryBound(to: UInt8.self), file: path) }
+      Result { () throws(SpecError) -> YAMLDocument? in try compose(raw.assumingMemoryBound(to: UInt8.self), file: path)
+      }
     }
     return try result.get()
   }

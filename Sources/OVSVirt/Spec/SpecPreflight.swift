@@ -16,7 +16,10 @@ enum SpecPreflight {
 
   static func check(_ bytes: UnsafeBufferPointer<UInt8>, file: String) -> [SpecProblem] {
     func problem(_ line: Int, _ column: Int, _ problem: String, _ fix: String) -> [SpecProblem] {
-      [SpecProblem(location: SpecLocation(file: file, line: line, column: column), path: "", problem: problem, fix: fix)]
+      [
+        SpecProblem(
+          location: SpecLocation(file: file, line: line, column: column), path: "", problem: problem, fix: fix)
+      ]
     }
     if bytes.count > maximumBytes {
       return problem(
@@ -66,7 +69,8 @@ enum SpecPreflight {
 
   /// An explicit key (`? …`) or an alias used as a key (`*name :`) outside quotes and comments.
   /// A line-by-line look at the text, as an editor would; columns count Unicode scalars.
-  private static func complexKey(_ scalars: UnsafeBufferPointer<UInt8>) -> (column: Int, problem: String, fix: String)? {
+  private static func complexKey(_ scalars: UnsafeBufferPointer<UInt8>) -> (column: Int, problem: String, fix: String)?
+  {
     func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
     func isOneOf(_ byte: UInt8, _ set: StaticString) -> Bool {
       UnsafeBufferPointer(start: set.utf8Start, count: set.utf8CodeUnitCount).contains(byte)

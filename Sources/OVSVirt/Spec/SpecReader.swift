@@ -86,7 +86,8 @@ final class SpecReader {
       let value = children[pair + 1]
       // The composer lets only scalars be keys; said again here in case that changes.
       guard node.document.kind(keyIndex) == .scalar else {
-        report(node.child(keyIndex, "?"), "a key must be a plain word", fix: "use one of: \(keys.joined(separator: ", "))")
+        report(
+          node.child(keyIndex, "?"), "a key must be a plain word", fix: "use one of: \(keys.joined(separator: ", "))")
         continue
       }
       let key = node.document.string(keyIndex)

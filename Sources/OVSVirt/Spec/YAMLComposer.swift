@@ -142,8 +142,8 @@ enum YAMLComposer {
         }
       case YAML_SCALAR_EVENT:
         let scalar = event.data.scalar
-        try checkKey(isScalar: true, refuse)
-        let bytes = UnsafeBufferPointer(start: scalar.value.map { UnsafePointer($0) }, count: scalar.value == nil ? 0 : scalar.length)
+        let bytes = UnsafeBufferPointer(
+          start: scalar.value.map { UnsafePointer($0) }, count: scalar.value == nil ? 0 : scalar.length)
         let index = nodes.count
         nodes.append(
           YAMLDocument.Node.scalar(bytes, style: Self.style(scalar.style), line: line, column: column, text: &text))
@@ -152,7 +152,7 @@ enum YAMLComposer {
         }
         added(expanded: 1, aliasNesting: 0)
       case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-        try checkKey(isScalar: false, refuse)
+        try checkCollectionIsNotAKey(refuse)
         guard frames.count < maximumDepth else {
           throw refuse("collections nested deeper than \(maximumDepth) levels", "flatten the spec")
         }
@@ -208,9 +208,11 @@ enum YAMLComposer {
     }
 
     /// A node that is a key must be a scalar: keys are then compared as bytes, never as trees.
-    func checkKey(isScalar: Bool, _ refuse: (String, String) -> YAMLFailure) throws(YAMLFailure) {
-      guard !isScalar, let frame = frames.last, frame.isMapping, frame.children % 2 == 0 else { return }
-      throw refuse("a complex mapping key (a list or mapping as a key) is not supported", "write keys as plain words, as `name: value`")
+    func checkCollectionIsNotAKey(_ refuse: (String, String) -> YAMLFailure) throws(YAMLFailure) {
+      guard let frame = frames.last, frame.isMapping, frame.children % 2 == 0 else { return }
+      throw refuse(
+        "a complex mapping key (a list or mapping as a key) is not supported",
+        "write keys as plain words, as `name: value`")
     }
 
     /// A node is complete: its parent (or the document) counts it.
@@ -235,7 +237,7 @@ enum YAMLComposer {
       anchors[name] = anchor
     }
 
-    /// Keys are scalars (see `checkKey`): one hash of each key's bytes, and a byte comparison only
+    /// Keys are scalars (see `checkCollectionIsNotAKey` and the alias case): one hash of each key's bytes, and a byte comparison only
     /// when two hashes agree. Reported as Yams did: at the first duplicated key, naming them all.
     func checkDuplicateKeys(_ frame: Frame) throws(YAMLFailure) {
       guard frame.children >= 4 else { return }

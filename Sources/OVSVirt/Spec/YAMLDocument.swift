@@ -45,7 +45,8 @@ final class YAMLDocument {
       guard (1...8).contains(bytes.count) else {
         let offset = UInt32(clamping: text.count)
         text.append(contentsOf: bytes)
-        return Node(kind: .scalar, style: style, line: line, column: column, a: offset, b: UInt32(clamping: bytes.count))
+        return Node(
+          kind: .scalar, style: style, line: line, column: column, a: offset, b: UInt32(clamping: bytes.count))
       }
       var pair: (UInt32, UInt32) = (0, 0)
       withUnsafeMutableBytes(of: &pair) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
@@ -61,7 +62,9 @@ final class YAMLDocument {
     /// A scalar's bytes, from the node or from `text`.
     func withBytes<R>(_ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeRawBufferPointer) -> R) -> R {
       let length = inlineLength
-      guard length > 0 else { return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[Int(a)..<Int(a) + Int(b)]))) }
+      guard length > 0 else {
+        return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[Int(a)..<Int(a) + Int(b)])))
+      }
       var pair = (a, b)
       return withUnsafeBytes(of: &pair) { body(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
     }
