@@ -183,4 +183,24 @@ import TestSupport
       #expect(error.problems.last?.location.line == 202)
     }
   }
+
+  /// Found comparing the Yams-based loader with this one on the fuzzer's corpus: a file that starts
+  /// with a UTF-8 byte order mark reads as without it (Foundation dropped it before; libyaml, told
+  /// the encoding, would read it as a character of line 1 and misplace columns or fail to parse).
+  @Test func byteOrderMarkIsNotPartOfTheText() throws {
+    let directory = try TemporaryDirectory.make("specbom")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let file = directory + "/bom.yaml"
+    try Data([0xEF, 0xBB, 0xBF] + Array("brid:\r\n  - name: br0\r\n".utf8)).write(to: URL(fileURLWithPath: file))
+    do {
+      _ = try SpecLoader.load(path: file)
+      Issue.record("accepted")
+    } catch {
+      #expect(error.problems.first?.location.line == 1)
+      #expect(error.problems.first?.location.column == 1)
+      #expect(error.problems.first?.problem.contains("unknown key 'brid'") == true)
+    }
+    try Data([0xEF, 0xBB, 0xBF] + Array("bridges:\n  - name: br0\n".utf8)).write(to: URL(fileURLWithPath: file))
+    #expect(try SpecLoader.load(path: file).bridges.map(\.name.rawValue) == ["br0"])
+  }
 }

@@ -39,7 +39,10 @@ public enum SpecLoader {
   }
 
   /// The YAML document in `bytes` once the preflight passed (nil: no document, e.g. only comments).
-  static func compose(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(SpecError) -> YAMLDocument? {
+  static func compose(_ input: UnsafeBufferPointer<UInt8>, file: String) throws(SpecError) -> YAMLDocument? {
+    // A UTF-8 byte order mark is not part of the text (as Foundation's String(data:) read it before):
+    // libyaml, told the encoding, would read it as a character of the first line.
+    let bytes = input.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeBufferPointer(rebasing: input[3...]) : input
     let preflight = SpecPreflight.check(bytes, file: file)
     guard preflight.isEmpty else { throw SpecError(preflight) }
     let document: YAMLDocument?
