@@ -19,7 +19,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
-    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -49,6 +48,12 @@ let package = Package(
       pkgConfig: "libxml-2.0",
       providers: [.apt(["libxml2-dev"])]
     ),
+    // Debian's libyaml, for the spec loader's own event reader (Sources/OVSVirt/Spec/YAMLComposer.swift).
+    .systemLibrary(
+      name: "CYAML",
+      pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"])]
+    ),
     .target(
       name: "VirtXML",
       dependencies: ["CLibXML2", .product(name: "Mustache", package: "swift-mustache")]
@@ -56,9 +61,8 @@ let package = Package(
     .target(
       name: "OVSVirt",
       dependencies: [
-        "OVSDB", "VSwitch", "Libvirt", "VirtXML",
+        "OVSDB", "VSwitch", "Libvirt", "VirtXML", "CYAML",
         .product(name: "Logging", package: "swift-log"),
-        .product(name: "Yams", package: "Yams"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),

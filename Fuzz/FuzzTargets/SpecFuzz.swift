@@ -1,7 +1,7 @@
 import OVSVirt
 
 extension FuzzTarget {
-  /// The spec loader (preflight, YAML via Yams, the builder) on any text: it returns a spec or
+  /// The spec loader (preflight, YAML via libyaml and YAMLComposer, the builder) on any text: it returns a spec or
   /// problems, and every problem points at a line of the file.
   public static let spec = FuzzTarget(name: "spec") { input throws(FuzzFailure) in
     let text = String(decoding: input, as: UTF8.self)

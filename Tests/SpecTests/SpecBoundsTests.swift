@@ -1,6 +1,7 @@
 import Foundation
 import OVSVirt
 import Testing
+import TestSupport
 
 /// No spec file can make loading hang or eat memory, and a bad byte is reported where it is.
 @Suite struct SpecBoundsTests {
@@ -82,5 +83,124 @@ import Testing
           datapath_type: netdev
       """, file: "ok.yaml")
     #expect(spec.bridges.count == 2)
+  }
+
+  static func bomb(levels: Int) -> [String] {
+    var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in 1...levels {
+      lines.append(
+        "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]")
+    }
+    return lines
+  }
+
+  /// The same bomb used as a value, or inside a key the text check does not see (`[*a9]: 1`): the
+  /// composer refuses the alias that takes the aliases past 100,000 nodes in all (on line 5, the
+  /// eighth `*a3`: 12,330 nodes before it, 11,111 each).
+  @Test func aliasBombAsValueIsRefusedAtTheAliasPastTheCap() {
+    for last in ["b: *a9", "[*a9]: 1", "b: [*a9, *a9]"] {
+      let started = ContinuousClock.now
+      let problem = Self.refusal((Self.bomb(levels: 9) + [last]).joined(separator: "\n") + "\n")
+      #expect(ContinuousClock.now - started < .seconds(1), "\(last)")
+      #expect(problem?.location.line == 5, "\(last): \(problem.map { "\($0)" } ?? "accepted")")
+      #expect(problem?.location.column == 45, "\(last): \(problem.map { "\($0)" } ?? "accepted")")
+      #expect(problem?.problem.contains("stand for more than 100000 nodes") == true)
+    }
+  }
+
+  /// A collection as a key is refused where it is, whatever it holds: keys are compared as bytes.
+  @Test func collectionAsKeyIsRefused() {
+    for (text, line, column) in [("x: 1\n[a, b]: 1\n", 2, 1), ("{a: 1}: 2\n", 1, 1), ("- {[a]: 1}\n", 1, 4)] {
+      let problem = Self.refusal(text)
+      #expect(problem?.location.line == line, "\(text.debugDescription)")
+      #expect(problem?.location.column == column, "\(text.debugDescription)")
+      #expect(problem?.problem.contains("complex mapping key") == true, "\(text.debugDescription)")
+    }
+  }
+
+  /// A chain of aliases each holding the last: refused at the eleventh link, though it is small.
+  @Test func aliasesNestedTooDeepAreRefused() {
+    var lines = ["a0: &a0 x"]
+    for level in 1...11 { lines.append("a\(level): &a\(level) [*a\(level - 1)]") }
+    let problem = Self.refusal(lines.joined(separator: "\n") + "\n")
+    #expect(problem?.location.line == 12)
+    #expect(problem?.problem.contains("aliases nested more than 10 deep") == true, "\(problem.map { "\($0)" } ?? "")")
+  }
+
+  @Test func deepNestingIsRefused() {
+    let problem = Self.refusal("x: " + String(repeating: "[", count: 300) + "\n")
+    #expect(problem?.location.line == 1)
+    #expect(problem?.location.column == 259)
+    #expect(problem?.problem.contains("nested deeper than 256 levels") == true)
+  }
+
+  /// Duplicate keys are found with a hash per key, in any mapping, as Yams found them.
+  @Test func duplicateKeysAreRefusedInAnyMapping() {
+    let problem = Self.refusal("other:\n  a: 1\n  b: 2\n  a: 3\n")
+    #expect(problem?.location.line == 2)
+    #expect(problem?.problem == "a mapping gives 'a' twice")
+    // Many keys, one duplicate at the end: linear, not quadratic.
+    let many = (0..<100_000).map { "k\($0): 1" }.joined(separator: "\n") + "\nk5: 2\n"
+    let started = ContinuousClock.now
+    #expect(Self.refusal(many)?.location.line == 6)
+    #expect(ContinuousClock.now - started < .seconds(5))
+  }
+
+  @Test func secondDocumentAndUndefinedAliasAreRefused() {
+    #expect(Self.refusal("bridges: []\n---\nbridges: []\n")?.location.line == 2)
+    let undefined = Self.refusal("bridges: *nothing\n")
+    #expect(undefined?.location.line == 1)
+    #expect(undefined?.location.column == 10)
+    #expect(undefined?.problem.contains("undefined alias") == true)
+  }
+
+  /// A byte that is not UTF-8 is reported where it is (it was "not UTF-8 text" at 1:1).
+  @Test func invalidUTF8IsReportedWhereItIs() throws {
+    let directory = try TemporaryDirectory.make("specutf8")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let file = directory + "/bad.yaml"
+    let bytes = Array("bridges:\n  - name: bré".utf8) + [0xFF] + Array("0\n".utf8)
+    try Data(bytes).write(to: URL(fileURLWithPath: file))
+    do {
+      _ = try SpecLoader.load(path: file)
+      Issue.record("accepted")
+    } catch {
+      #expect(error.problems.first?.location.line == 2)
+      #expect(error.problems.first?.location.column == 14)
+      #expect(error.problems.first?.problem.contains("not UTF-8") == true)
+    }
+  }
+
+  /// A spec with thousands of mistakes lists the first 200 and counts the rest.
+  @Test func problemsAreCappedAndCounted() {
+    let text = "bridges:\n" + (0..<1000).map { "  - {name: br\($0), colour: blue}" }.joined(separator: "\n") + "\n"
+    do {
+      _ = try SpecLoader.parse(text, file: "many.yaml")
+      Issue.record("accepted")
+    } catch {
+      #expect(error.problems.count == 201)
+      #expect(error.problems.last?.problem == "800 more problems from here on, not listed")
+      #expect(error.problems.last?.location.line == 202)
+    }
+  }
+
+  /// Found comparing the Yams-based loader with this one on the fuzzer's corpus: a file that starts
+  /// with a UTF-8 byte order mark reads as without it (Foundation dropped it before; libyaml, told
+  /// the encoding, would read it as a character of line 1 and misplace columns or fail to parse).
+  @Test func byteOrderMarkIsNotPartOfTheText() throws {
+    let directory = try TemporaryDirectory.make("specbom")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let file = directory + "/bom.yaml"
+    try Data([0xEF, 0xBB, 0xBF] + Array("brid:\r\n  - name: br0\r\n".utf8)).write(to: URL(fileURLWithPath: file))
+    do {
+      _ = try SpecLoader.load(path: file)
+      Issue.record("accepted")
+    } catch {
+      #expect(error.problems.first?.location.line == 1)
+      #expect(error.problems.first?.location.column == 1)
+      #expect(error.problems.first?.problem.contains("unknown key 'brid'") == true)
+    }
+    try Data([0xEF, 0xBB, 0xBF] + Array("bridges:\n  - name: br0\n".utf8)).write(to: URL(fileURLWithPath: file))
+    #expect(try SpecLoader.load(path: file).bridges.map(\.name.rawValue) == ["br0"])
   }
 }

@@ -160,7 +160,7 @@ extension SpecBuilder {
     func remotes(_ node: SpecNode?) -> [String] {
       guard let node else { return [] }
       let all: [String]
-      if case .sequence = node.node {
+      if node.isSequence {
         all = reader.list(node).compactMap { reader.string($0) }
       } else {
         all = reader.string(node)?.split(separator: ",").map(String.init) ?? []
