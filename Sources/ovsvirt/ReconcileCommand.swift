@@ -16,14 +16,20 @@ struct ReconcileCommand: AsyncParsableCommand {
       cannot be resolved (its network or portgroup is gone, its <vlan> unreadable) is parked on VLAN 4095,
       never left untagged. Exit 3 when any NIC was parked or could not be placed.
 
-      With --spec of an `engine: ovn` cluster, the Northbound database is reconciled too: a logical port
+      With --spec, the spec's switch part is made right first (its bridges and ports, and for an `engine:
+      ovn` cluster this host's chassis settings), as `watch --spec` does: after a wiped database, reconcile
+      --spec brings the host back. For an `engine: ovn` cluster the VM ports wait (within --timeout) for
+      the br-int that ovn-controller makes, and the Northbound database is reconciled too: a logical port
       for each NIC of the VMs running here (requested-chassis this host), the ports of VMs that no longer
       run here removed, in one guarded transaction.
       """)
   @OptionGroup var options: SwitchOptions
   @OptionGroup var libvirt: LibvirtOptions
   @Option(help: "Only this domain.") var domain: String?
-  @Option(help: "A cluster spec with `engine: ovn`: reconcile this host's VM ports in the Northbound database too.")
+  @Option(
+    help:
+      "A spec: make its bridges, ports and (engine: ovn) chassis settings right first; with engine: ovn, the Northbound database too."
+  )
   var spec: String?
   @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
 
@@ -42,9 +48,16 @@ struct ReconcileCommand: AsyncParsableCommand {
     let reconcile = ReconcileRun()
     let result: ReconcileRun.Result
     do {
-      result = try await reconcile.run(libvirt.access, only: domain, dryRun: options.dryRun) {
+      result = try await reconcile.run(
+        libvirt.access, only: domain, dryRun: options.dryRun, spec: cluster, deadline: options.deadline
+      ) {
         try await session.startClient()
       }
+    } catch let error as SpecError {
+      await reconcile.finish()
+      throw CommandFailure(
+        .refused, "\(error.problems.count) problem(s) in \(spec ?? "the spec"); nothing changed",
+        details: error.problems.map(\.description))
     } catch {
       await reconcile.finish()
       throw session.translate(error)

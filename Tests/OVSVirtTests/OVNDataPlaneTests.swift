@@ -21,13 +21,13 @@ extension DataPlaneTests {
       }
       let ip = try Integration.program("ip")
       let sbctl = try Integration.program("ovn-sbctl")
-      let lab = try SandboxLab.start(["h1", "h2"], purpose: "ovn", libvirt: true, ovn: true)
+      let lab = try SandboxLab.start(["h1", "h2", "h3"], purpose: "ovn", libvirt: true, ovn: true)
       defer { lab.stop() }
       let directory = lab.directory
       func ovsvirt(_ arguments: [String]) throws -> CLI.Result { try lab.ovsvirt(arguments) }
       let southbound = try #require(lab.southbound)
       let northbound = try #require(lab.northbound)
-      let (h1, h2) = (try lab.host("h1"), try lab.host("h2"))
+      let (h1, h2, h3) = (try lab.host("h1"), try lab.host("h2"), try lab.host("h3"))
       let spec = directory + "/cluster-ovn.yaml"
       try """
       bridges:
@@ -50,6 +50,7 @@ extension DataPlaneTests {
         hosts:
           - {name: h1, ip: \(h1.underlay)}
           - {name: h2, ip: \(h2.underlay)}
+          - {name: h3, ip: \(h3.underlay)}
       """.write(toFile: spec, atomically: true, encoding: .utf8)
       func apply(_ name: String, _ host: SandboxLab.Host) throws -> JSON {
         let said = try CLI.runProgram(
@@ -60,18 +61,19 @@ extension DataPlaneTests {
           ], in: directory)
         return try JSONParser.parse(said)
       }
-      for (name, host) in [("h1", h1), ("h2", h2)] { _ = try apply(name, host) }
+      for (name, host) in [("h1", h1), ("h2", h2), ("h3", h3)] { _ = try apply(name, host) }
       // Both hosts are chassis with a Geneve encapsulation at their underlay address.
       #expect(
         await eventually(timeout: .seconds(20)) {
           let chassis =
             (try? CLI.runProgram(
               sbctl, ["--db=\(southbound)", "--bare", "--columns=hostname", "list", "Chassis"], in: directory)) ?? ""
-          return chassis.contains("h1") && chassis.contains("h2")
+          return chassis.contains("h1") && chassis.contains("h2") && chassis.contains("h3")
         }, "the hosts did not become chassis")
       let encaps = try CLI.runProgram(
         sbctl, ["--db=\(southbound)", "--bare", "--columns=type,ip", "list", "Encap"], in: directory)
-      #expect(encaps.contains("geneve") && encaps.contains(h1.underlay) && encaps.contains(h2.underlay), "\(encaps)")
+      #expect(
+        encaps.contains("geneve") && [h1, h2, h3].allSatisfy { encaps.contains($0.underlay) }, "\(encaps)")
 
       // Guests plugged by libvirt into br-int; each second one pings the first from inside.
       @discardableResult
@@ -95,14 +97,15 @@ extension DataPlaneTests {
       try guest("ovsvirt-test-ox3", on: "h2", "ovsvl2", "vlan-130", "10.120.0.13/24", ping: "10.120.0.11")
       try guest("ovsvirt-test-ot1", on: "h1", "tenant", nil, "10.200.0.11/24", ping: nil)
       try guest("ovsvirt-test-ot2", on: "h2", "tenant", nil, "10.200.0.12/24", ping: "10.200.0.11")
+      try guest("ovsvirt-test-ot3", on: "h3", "tenant", nil, "10.200.0.13/24", ping: "10.200.0.11")
 
       // The second apply on each host writes the logical ports of the guests running there.
-      for (name, host) in [("h1", h1), ("h2", h2)] {
+      for (name, host) in [("h1", h1), ("h2", h2), ("h3", h3)] {
         let report = try apply(name, host)
         let written = report["northbound"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(written.contains { $0.hasPrefix("+ logical port") }, "\(name): \(report)")
       }
-      for (name, host) in [("h1", h1), ("h2", h2)] {
+      for (name, host) in [("h1", h1), ("h2", h2), ("h3", h3)] {
         #expect(try apply(name, host)["writes"] == 0, "a third apply on \(name) wrote again")
       }
       func console(_ name: String) -> String {
@@ -114,6 +117,9 @@ extension DataPlaneTests {
       #expect(
         await eventually(timeout: .seconds(30)) { console("ovsvirt-test-ot2").contains("bytes from 10.200.0.11") },
         "the overlay across hosts (Geneve): \(console("ovsvirt-test-ot2"))")
+      #expect(
+        await eventually(timeout: .seconds(30)) { console("ovsvirt-test-ot3").contains("bytes from 10.200.0.11") },
+        "the overlay from a third host (Geneve): \(console("ovsvirt-test-ot3"))")
 
       // On the wire: VLAN 120 rides the physical segment tagged, the overlay rides Geneve.
       let capture = directory + "/underlay.txt"
@@ -146,7 +152,7 @@ extension DataPlaneTests {
       // Drift in the Northbound database (a logical port deleted by hand): reconcile --spec on the
       // VM's host puts it back, and a second run finds nothing to do.
       let ov2Port = try #require(ov2InterfaceID)
-      let deletedAt = ContinuousClock.now
+      let beforeDelete = await replies.newest()
       _ = try CLI.runProgram(
         try Integration.program("ovn-nbctl"), ["--db=\(northbound)", "lsp-del", ov2Port], in: directory)
       let reconcileNB = [
@@ -156,9 +162,9 @@ extension DataPlaneTests {
       #expect(repaired.status == 0, "\(repaired.stderr)")
       #expect(repaired.stdout.contains("Northbound: + logical port \(ov2Port)"), "\(repaired.stdout)")
       #expect(!(try ovsvirt(reconcileNB)).stdout.contains("Northbound:"), "a second reconcile changed the Northbound")
-      let rebound = await replies.resumed(after: ContinuousClock.now, within: .seconds(30))
+      let rebound = await replies.resumed(after: beforeDelete, within: .seconds(30))
       #expect(rebound, "ov2's pings were not answered within 30 s of its logical port's repair")
-      print("ov2's logical port deleted, put back by reconcile: \(await replies.outage(after: deletedAt))")
+      print("ov2's logical port deleted, put back by reconcile: \(await replies.outage(after: beforeDelete))")
 
       // watch follows h2 from here on: the cluster spec and every VM that runs there.
       let watchLog = directory + "/watch.log"
@@ -192,7 +198,7 @@ extension DataPlaneTests {
       // h2's Open vSwitch database wiped (both daemons stopped, conf.db gone, started again empty):
       // watch puts back the spec's bridge, the chassis settings and, once ovn-controller has made
       // br-int again, the guests' ports; ov2's pings are answered again.
-      let wipedAt = ContinuousClock.now
+      let beforeWipe = await replies.newest()
       for daemon in ["ovs-vswitchd", "ovsdb-server"] {
         let pidText = try String(contentsOfFile: directory + "/h2/\(daemon).pid", encoding: .utf8)
         let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -200,7 +206,7 @@ extension DataPlaneTests {
         #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "\(daemon) did not stop")
       }
       try FileManager.default.removeItem(atPath: directory + "/h2/conf.db")
-      let again = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn"])
+      let again = try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"])
       try #require(again.status == 0, "\(again.stderr)")
       // What watch restores is asserted: the chassis settings, and every guest's port on br-int
       // with its iface-id; and ov2's pings are answered again, the loss measured.
@@ -214,10 +220,10 @@ extension DataPlaneTests {
         ["--db=\(h2.db)", "--bare", "--columns=external_ids", "find", "Interface", "external_ids:iface-id!=\"\""],
         in: directory)
       #expect(h2Ports.components(separatedBy: "iface-id=").count - 1 >= 3, "\(h2Ports)")
-      let healed = await replies.resumed(after: wipedAt + .seconds(1), within: .seconds(30))
+      let healed = await replies.resumed(after: beforeWipe, within: .seconds(30))
       #expect(healed, "ov2's pings were not answered within 30 s of the wipe: \(watchText())\n\(diagnosis())")
       try await Task.sleep(for: .seconds(2))
-      print("h2's OVS database wiped, restored by watch: \(await replies.outage(after: wipedAt))")
+      print("h2's OVS database wiped, restored by watch: \(await replies.outage(after: beforeWipe))")
 
       // A failover: ov1 stops on h1 and starts on h2, where `watch` follows the cluster spec. h2's
       // ovn-controller may bind the port only once its requested-chassis says h2: watch moves it,
@@ -260,18 +266,50 @@ extension DataPlaneTests {
       #expect(
         unbound.stderr.contains("is not up: its tap") && unbound.stderr.contains("ovn-controller has not claimed it"),
         "\(unbound.stderr)")
-      let restartedAt = ContinuousClock.now
-      let restarted = try ovsvirt(["sandbox", "--hosts", "h1,h2", "--dir", directory, "--libvirt", "--ovn"])
+      let beforeRestart = await replies.newest()
+      let restarted = try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"])
       #expect(restarted.status == 0, "\(restarted.stderr)")
       let bound = try CLI.run(
         ["apply", spec, "--host", "h2", "--db", h2.db, "--connect", h2.connect ?? "", "--timeout", "30"], in: directory)
       #expect(bound.status == 0, "after the restart: \(bound.stdout)\n\(bound.stderr)")
-      // Traffic of the guests already there goes on across the restart (ovn-controller keeps the
-      // flows it finds while it computes its own: ovn-ofctrl-wait-before-clear); the loss is reported.
-      let answered = await replies.resumed(after: restartedAt, within: .seconds(30))
+      // Traffic of the guests already there goes on across the restart (the flows stay in Open vSwitch
+      // while ovn-controller is away, and at this scale it computes its own in milliseconds); the loss
+      // is reported.
+      let answered = await replies.resumed(after: beforeRestart, within: .seconds(30))
       #expect(answered, "ov2's pings were not answered within 30 s of ovn-controller's restart\n\(diagnosis())")
       try await Task.sleep(for: .seconds(2))
-      print("ovn-controller restarted on h2: \(await replies.outage(after: restartedAt))")
+      print("ovn-controller restarted on h2: \(await replies.outage(after: beforeRestart))")
+
+      // h1's Open vSwitch database wiped with no watch there: one `reconcile --spec` brings the host
+      // back (the spec's bridge, the chassis settings, then ot1's port on the br-int ovn-controller
+      // makes from them), and ot3's pings over Geneve (h3 → h1) are answered again.
+      let overlay = ReplyClock(console: directory + "/guests/ovsvirt-test-ot3.console", from: "10.200.0.11")
+      let overlayClock = Task { await overlay.run() }
+      defer { overlayClock.cancel() }
+      let beforeH1Wipe = await overlay.newest()
+      for daemon in ["ovs-vswitchd", "ovsdb-server"] {
+        let pidText = try String(contentsOfFile: directory + "/h1/\(daemon).pid", encoding: .utf8)
+        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGTERM)
+        #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "h1's \(daemon) did not stop")
+      }
+      try FileManager.default.removeItem(atPath: directory + "/h1/conf.db")
+      try #require(
+        try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"]).status == 0)
+      let reconciled = try ovsvirt([
+        "reconcile", "--spec", spec, "--host", "h1", "--db", h1.db, "--connect", h1.connect ?? "", "--timeout", "30",
+      ])
+      #expect(reconciled.status == 0, "\(reconciled.stdout)\n\(reconciled.stderr)")
+      #expect(reconciled.stdout.contains("OVN chassis: ovn-remote="), "\(reconciled.stdout)")
+      #expect(reconciled.stdout.contains("to br-int (untagged)"), "\(reconciled.stdout)")
+      let overlayBack = await overlay.resumed(after: beforeH1Wipe, within: .seconds(30))
+      #expect(overlayBack, "ot3's pings to h1 were not answered within 30 s of reconcile")
+      try await Task.sleep(for: .seconds(2))
+      print("h1's OVS database wiped, restored by one reconcile --spec: \(await overlay.outage(after: beforeH1Wipe))")
+      let second = try ovsvirt([
+        "reconcile", "--spec", spec, "--host", "h1", "--db", h1.db, "--connect", h1.connect ?? "",
+      ])
+      #expect(second.status == 0 && second.stdout.isEmpty, "a second reconcile changed something: \(second.stdout)")
     }
   }
 }
@@ -306,22 +344,29 @@ actor ReplyClock {
     }
   }
 
-  /// Waits (at most `within`) until a reply appears after `instant`.
-  func resumed(after instant: ContinuousClock.Instant, within: Duration) async -> Bool {
+  /// The newest reply so far (read now): what an event is measured from.
+  func newest() -> Int {
+    record()
+    return seen.keys.max() ?? -1
+  }
+
+  /// Waits (at most `within`) for a reply numbered past `seq` + 2: past the replies that may
+  /// still have been on their way when the event began.
+  func resumed(after seq: Int, within: Duration) async -> Bool {
     let deadline = ContinuousClock.now + within
     while ContinuousClock.now < deadline {
       record()
-      if seen.values.contains(where: { $0 > instant }) { return true }
+      if seen.keys.contains(where: { $0 > seq + 2 }) { return true }
       try? await Task.sleep(for: .milliseconds(50))
     }
     return false
   }
 
-  /// The longest silence between consecutive replies from shortly before `instant` until now, and
-  /// the pings lost in it (the guest pings twice a second, so a silence of ~0.5 s loses none).
-  func outage(after instant: ContinuousClock.Instant) -> String {
+  /// The longest silence between consecutive replies from `seq` on, and the pings lost in it (the
+  /// guest pings twice a second, so a silence of ~0.5 s loses none).
+  func outage(after seq: Int) -> String {
     record()
-    let replies = seen.filter { $0.value >= instant - .seconds(2) }.sorted { $0.key < $1.key }
+    let replies = seen.filter { $0.key >= seq }.sorted { $0.key < $1.key }
     var worst: (lost: Int, silence: Duration)?
     for (earlier, later) in zip(replies, replies.dropFirst())
     where later.value - earlier.value > worst?.silence ?? .zero {

@@ -18,9 +18,14 @@ public final class ReconcileRun: Sendable {
 
   public init() {}
 
-  /// `connect` makes the OVSDB client (with the command's timeouts).
+  /// `connect` makes the OVSDB client (with the command's timeouts). `spec`: a host spec whose
+  /// switch part (bridges, ports, root-row marks such as an OVN chassis' settings) is converged
+  /// first, in its own transaction, as `watch --spec` does: after a wiped database the chassis
+  /// settings come back before the VM ports, and an OVN host's VM ports wait (until `deadline`) for
+  /// the br-int that ovn-controller makes once it has them.
   public func run(
-    _ libvirt: LibvirtAccess, only domain: String?, dryRun: Bool,
+    _ libvirt: LibvirtAccess, only domain: String?, dryRun: Bool, spec: HostSpec? = nil,
+    deadline: ContinuousClock.Instant? = nil,
     connect: @escaping @Sendable () async throws -> ReplicaClient
   ) async throws -> Result {
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
@@ -49,12 +54,49 @@ public final class ReconcileRun: Sendable {
     }
     let (client, prepared) = try await switchClient.value
     do {
-      let outcome = try await Reconciler.reconcile(desired, client: client, prepared: prepared, dryRun: dryRun)
+      var specChanges: [String] = []
+      if let spec {
+        specChanges = try await Self.converge(spec, client: client, prepared: prepared, dryRun: dryRun)
+        if spec.ovn != nil, !dryRun, let deadline {
+          await Self.waitForBridges(of: desired, client: client, until: deadline)
+        }
+      }
+      var outcome = try await Reconciler.reconcile(desired, client: client, prepared: prepared, dryRun: dryRun)
+      outcome.actions = specChanges + outcome.actions
       await client.close()
       return Result(outcome: outcome, ports: desired.count)
     } catch {
       await client.close()
       throw error
+    }
+  }
+
+  /// The spec's switch part, committed (or, for a dry run, only planned): what changed.
+  static func converge(
+    _ spec: HostSpec, client: ReplicaClient, prepared: SwitchState?, dryRun: Bool
+  ) async throws -> [String] {
+    let converger = SwitchConverger()
+    if dryRun {
+      guard let replica = await client.replica else { throw OVSDBError.connectionClosed(method: nil) }
+      return try converger.plan(spec, state: SwitchState(replica.snapshot, prepared: prepared)).changes.map {
+        "\($0)"
+      }
+    }
+    let (changes, _) = try await client.transaction { txn in try converger.plan(spec, prepared: prepared, in: &txn) }
+    return changes.map { "\($0)" }
+  }
+
+  /// Waits (until `deadline`, woken by each update) for the bridges the VM ports go on: on an OVN
+  /// host, br-int is ovn-controller's to make, and after a wipe it does so only once the chassis
+  /// settings are back. A bridge still missing then is reported by the reconcile, as always.
+  static func waitForBridges(
+    of desired: [DesiredPort], client: ReplicaClient, until deadline: ContinuousClock.Instant
+  ) async {
+    let bridges = Set(desired.map(\.bridge))
+    guard !bridges.isEmpty, let replica = await client.replica else { return }
+    _ = await replica.wait(until: deadline) { snapshot in
+      let state = SwitchState(snapshot)
+      return bridges.allSatisfy { state.bridges[$0] != nil }
     }
   }
 
