@@ -29,7 +29,7 @@ struct SandboxCommand: AsyncParsableCommand {
       `ovsvirt sandbox --dir DIR --stop` removes every guest, daemon and
       namespace it made.
       """,
-    subcommands: [EndpointCommand.self, GuestCommand.self]
+    subcommands: [EndpointCommand.self, GuestCommand.self, RestartCommand.self]
   )
 
   @Option(name: .long, help: "Directory holding the sandbox's database, sockets, pidfiles and logs.")
