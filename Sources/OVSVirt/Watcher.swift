@@ -20,8 +20,10 @@ import VSwitch
 /// `confirmWithin`: a change libvirt itself just made (a live retag) is then taken up instead of
 /// undone, and when libvirt does not answer in time the known state is used. A port whose tap is
 /// gone from the kernel is not re-added: its VM is stopping (libvirt removes the port first, and
-/// says so only afterwards). Both connections come back by themselves: OVSDB through ReplicaClient,
-/// libvirt by reopening with backoff.
+/// says so only afterwards). Where taps cannot be looked for (watch in another network namespace)
+/// such a port may be put back all the same; it is removed again once libvirt says its VM no longer
+/// runs (`putBack`). Both connections come back by themselves: OVSDB through ReplicaClient, libvirt
+/// by reopening with backoff.
 public actor Watcher {
   public struct Options: Sendable {
     public var ovsdb: String
