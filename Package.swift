@@ -116,7 +116,8 @@ let package = Package(
     .testTarget(
       name: "OVSVirtTests",
       dependencies: [
-        "OVSVirt", "OVSDB", "VSwitch", "VirtXML", "TestSupport",
+        "OVSVirt", "OVSDB", "VSwitch", "VirtXML", "Libvirt", "TestSupport",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ]),

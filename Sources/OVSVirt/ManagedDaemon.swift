@@ -25,15 +25,16 @@ public struct ManagedDaemon: Sendable {
     return ProcessTable.isRunning(pid, program: program) ? pid : nil
   }
 
-  /// Sends SIGTERM, waits up to `grace` for the process to go, then SIGKILL. Returns the pid that was
-  /// stopped, or nil when nothing of ours was running.
+  /// Sends SIGTERM (or, with `crash`, SIGKILL at once: a daemon that dies without cleaning up),
+  /// waits up to `grace` for the process to go, then SIGKILL. Returns the pid that was stopped, or nil
+  /// when nothing of ours was running.
   @discardableResult
-  public func stop(grace: Duration = .seconds(5)) -> pid_t? {
+  public func stop(grace: Duration = .seconds(5), crash: Bool = false) -> pid_t? {
     guard let pid = runningPID() else {
       try? FileManager.default.removeItem(atPath: pidFile)
       return nil
     }
-    kill(pid, SIGTERM)
+    kill(pid, crash ? SIGKILL : SIGTERM)
     let deadline = ContinuousClock.now + grace
     while ProcessTable.isRunning(pid, program: program), ContinuousClock.now < deadline {
       usleep(10_000)

@@ -20,8 +20,10 @@ import VSwitch
 /// `confirmWithin`: a change libvirt itself just made (a live retag) is then taken up instead of
 /// undone, and when libvirt does not answer in time the known state is used. A port whose tap is
 /// gone from the kernel is not re-added: its VM is stopping (libvirt removes the port first, and
-/// says so only afterwards). Both connections come back by themselves: OVSDB through ReplicaClient,
-/// libvirt by reopening with backoff.
+/// says so only afterwards). Where taps cannot be looked for (watch in another network namespace)
+/// such a port may be put back all the same; it is removed again once libvirt says its VM no longer
+/// runs (`putBack`). Both connections come back by themselves: OVSDB through ReplicaClient, libvirt
+/// by reopening with backoff.
 public actor Watcher {
   public struct Options: Sendable {
     public var ovsdb: String
@@ -62,6 +64,13 @@ public actor Watcher {
   private var spec: HostSpec?
   /// The last known desired state of every followed VM port, by tap.
   private var known: [String: DesiredPort] = [:]
+  /// VM ports this watch added (not retagged) from what it knew, by tap. libvirt removes a VM's port
+  /// when the VM stops and says so only afterwards: a port put back in between (libvirt did not
+  /// confirm in time, and the tap could not be looked for) would stay behind for good. Once a full
+  /// read of libvirt says the port's VM no longer holds it, it is removed again.
+  private var putBack: [String: DesiredPort] = [:]
+  /// Put-back ports a full read found unwanted, for the next heal to remove.
+  private var unwanted: [DesiredPort] = []
   /// Reads of libvirt's domains (full refreshes and one-domain confirmations), in order.
   private let reads = LibvirtExecutor(name: "ovsvirt-libvirt")
   /// The event subscription and its liveness probe, apart from the reads: a read stuck in a frozen
@@ -219,14 +228,36 @@ public actor Watcher {
   /// Reads every followed VM's NICs from libvirt into the known state, then heals from it.
   func refreshKnown() async {
     do {
-      let ports = try await readDesired(only: nil)
+      let ports: [DesiredPort]
+      do {
+        ports = try await readDesired(only: nil)
+      } catch {
+        // The connection reads keep may be to a libvirtd that has just restarted ("client socket is
+        // closed"): once more, on a new one, rather than wait for the next event or interval.
+        ports = try await readDesired(only: nil)
+      }
       known = Dictionary(ports.map { ($0.tap, $0) }, uniquingKeysWith: { _, last in last })
+      for (tap, port) in putBack where known[tap]?.domain != port.domain {
+        unwanted.append(port)
+        putBack[tap] = nil
+      }
       metrics.setKnownState(ports: known.count, vms: knownVMs, at: .now)
       askHeal()
       if let spec, spec.ovn != nil { followNorthbound(spec) }
     } catch {
       log("libvirt read failed; healing from the state known before", .error, ["error": "\(error)"])
     }
+  }
+
+  /// The put-back ports found unwanted, handed to one heal.
+  func takeUnwanted() -> [DesiredPort] {
+    defer { unwanted = [] }
+    return unwanted
+  }
+
+  /// Ports whose removal failed, for the next heal.
+  func restoreUnwanted(_ ports: [DesiredPort]) {
+    unwanted += ports
   }
 
   /// How many VMs the known ports belong to.
@@ -291,10 +322,12 @@ public actor Watcher {
         log("spec could not be applied", .error, ["spec": "\(spec.file)", "error": "\(error)"])
       }
     }
+    corrections += await removeUnwanted(client, state: state, problems: &problems)
     let drifted = await confirmedDrift(in: state)
     if !drifted.isEmpty || SwitchPlanner.hasOrphanedQoS(in: state) {
       do {
         let outcome = try await Reconciler.reconcile(drifted, client: client, prepared: state)
+        for port in drifted where state.ports[port.tap] == nil { putBack[port.tap] = port }
         corrections += outcome.actions.map { CorrectionKind(action: $0) }
         problems += outcome.problems.map { WatchProblemKind(reconcilerProblem: $0) }
         for action in outcome.actions { log("corrected: \(action)", .notice, ["ports": "\(known.count)"]) }

@@ -26,10 +26,12 @@ struct SandboxCommand: AsyncParsableCommand {
       `ovsvirt sandbox guest NAME --host h1 --network NET …` boots a real tiny
       guest there, plugged by libvirt; `--move-to h2` restarts it on another
       host as an HA manager does after a failover.
+      `ovsvirt sandbox restart ovsdb|vswitchd|libvirtd --host h1 [--empty-db]`
+      restarts one daemon of a host, to rehearse an outage.
       `ovsvirt sandbox --dir DIR --stop` removes every guest, daemon and
       namespace it made.
       """,
-    subcommands: [EndpointCommand.self, GuestCommand.self]
+    subcommands: [EndpointCommand.self, GuestCommand.self, RestartCommand.self]
   )
 
   @Option(name: .long, help: "Directory holding the sandbox's database, sockets, pidfiles and logs.")

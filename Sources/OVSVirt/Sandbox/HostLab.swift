@@ -149,7 +149,7 @@ public struct HostLab: Sendable {
 
   /// br-phy (netdev) holding ul0, with ul0's MAC, and the tunnel address on br-phy's internal port:
   /// ovs-vswitchd then routes tunnel traffic out of ul0 by itself.
-  private func plugUnderlay(
+  func plugUnderlay(
     _ sandbox: Sandbox, namespace: String, address: String, mtu: Int, ip: String, log: String
   ) async throws {
     let mac = try await macAddress("ul0", in: namespace, ip: ip)

@@ -52,7 +52,7 @@ public struct HostLibvirt: Sendable {
     cgroup_controllers = [ ]
     """
 
-  var daemon: ManagedDaemon { ManagedDaemon(program: "libvirtd", pidFile: pidFile) }
+  public var daemon: ManagedDaemon { ManagedDaemon(program: "libvirtd", pidFile: pidFile) }
   public var isRunning: Bool { daemon.runningPID() != nil }
 
   /// Starts the host's libvirtd unless it runs; returns once its socket answers, within `timeout`.
@@ -92,12 +92,31 @@ public struct HostLibvirt: Sendable {
       try await Task.sleep(for: .milliseconds(50))
     }
     // Everything this libvirtd starts (guests, the QEMUs that answer its capability probe) shares
-    // its mount namespace: recorded, it finds them even after libvirtd itself was killed.
+    // its mount namespace: recorded, it finds them even after libvirtd itself was killed. A restarted
+    // libvirtd gets a new one while the guests of the old one run on: each is recorded, one a line.
     if let pid = daemon.runningPID(), let namespace = Self.mountNamespace(of: pid),
       namespace != Self.mountNamespace(of: getpid())
     {
-      try namespace.write(toFile: mountNamespaceFile, atomically: true, encoding: .utf8)
+      let recorded = recordedMountNamespaces()
+      if !recorded.contains(namespace) {
+        try (recorded + [namespace]).map { $0 + "\n" }.joined().write(
+          toFile: mountNamespaceFile, atomically: true, encoding: .utf8)
+      }
     }
+  }
+
+  /// Restarts the host's libvirtd (SIGTERM, or SIGKILL with `crash`), leaving its guests running:
+  /// the new libvirtd finds them again, as after `systemctl restart libvirtd`. Returns the old pid.
+  public func restart(crash: Bool = false, down: Duration = .zero) async throws -> pid_t? {
+    let old = daemon.stop(grace: .seconds(10), crash: crash)
+    if down > .zero { try await Task.sleep(for: down) }
+    try await start()
+    return old
+  }
+
+  func recordedMountNamespaces() -> [String] {
+    let text = (try? String(contentsOfFile: mountNamespaceFile, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
 
   var mountNamespaceFile: String { directory + "/mount-namespace" }
@@ -133,9 +152,7 @@ public struct HostLibvirt: Sendable {
     var daemons = Set(Self.processes(withArgument: pidFile, program: "libvirtd"))
     if let pid = daemon.runningPID() { daemons.insert(pid) }
     var namespaces = Set(daemons.compactMap { Self.mountNamespace(of: $0) })
-    if let recorded = try? String(contentsOfFile: mountNamespaceFile, encoding: .utf8), !recorded.isEmpty {
-      namespaces.insert(recorded)
-    }
+    namespaces.formUnion(recordedMountNamespaces())
     if let ours { namespaces.remove(ours) }
     // QEMU outlives a libvirtd that is stopped: end the guests first, found by their pidfiles.
     let qemuRun = directory + "/run/qemu"
