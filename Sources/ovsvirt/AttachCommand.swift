@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OVSDB
 import OVSVirt
 
 struct AttachCommand: AsyncParsableCommand {
@@ -15,6 +16,10 @@ struct AttachCommand: AsyncParsableCommand {
         ovsvirt attach web1 --mac 52:54:00:aa:00:01 --network ovsvl
         ovsvirt attach web1 --mac 52:54:00:aa:00:02 --network ovsvl2 --portgroup vlan-120
         ovsvirt attach web1 --mac 52:54:00:aa:00:03 --bridge ovsbr0 --vlan 120
+      On an `engine: ovn` cluster, --spec CLUSTER.yaml [--host H] also writes the NIC's logical port (with
+      those of the other VMs running here) to the Northbound database, and returns once they are up
+      (bound by this host's ovn-controller), within --timeout; exit 3 names a port that is not, and why.
+        ovsvirt attach web1 --mac 52:54:00:aa:00:04 --network tenant --spec cluster-ovn.yaml --host h1
       """)
 
   @OptionGroup var libvirt: LibvirtOptions
@@ -28,8 +33,17 @@ struct AttachCommand: AsyncParsableCommand {
   @Flag(help: "Change the running VM.") var live = false
   @Flag(help: "Change the persistent definition.") var config = false
   @Flag(help: "Print the new interface XML and change nothing.") var dryRun = false
+  @Option(
+    help:
+      "A cluster spec with `engine: ovn`: write this host's VM ports to the Northbound database and wait until they are up."
+  )
+  var spec: String?
+  @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
+  @Option(help: "Seconds to wait for the Northbound database and the binding (with --spec).") var timeout: Double = 10
 
   func run() async throws {
+    let started = ContinuousClock.now
+    let cluster = try ovnCluster()
     do {
       let outcome = try DomainNICs.attach(
         libvirt.access, domain: domain, mac: mac, to: try target(), live: live, config: config, dryRun: dryRun)
@@ -38,6 +52,43 @@ struct AttachCommand: AsyncParsableCommand {
     } catch {
       throw SwitchSession.translate(error)
     }
+    guard let cluster, !dryRun else { return }
+    var options = ReplicaClient.Options()
+    options.connectTimeout = .seconds(timeout)
+    options.callTimeout = .seconds(timeout)
+    options.deadline = started + .seconds(timeout)
+    options.probeInterval = nil
+    guard
+      let northbound = try await NorthboundSync.run(
+        cluster, libvirt: libvirt.access, prune: false, commit: true, options: options,
+        bindWithin: .seconds(timeout))
+    else { return }
+    northbound.changes.forEach { print("Northbound: \($0)") }
+    guard northbound.problems.isEmpty else {
+      throw CommandFailure(
+        .partial, "the NIC is attached, but not every logical port of this host is up yet",
+        details: northbound.problems)
+    }
+  }
+
+  /// The spec of `--spec`, loaded before anything changes: it must be an `engine: ovn` cluster.
+  func ovnCluster() throws -> HostSpec? {
+    guard let spec else { return nil }
+    guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+      throw CommandFailure.refused("--timeout \(timeout): give the seconds to wait, more than 0 and at most 86400")
+    }
+    let loaded: HostSpec
+    do throws(SpecError) {
+      loaded = try SpecLoader.load(path: spec, host: host)
+    } catch {
+      throw CommandFailure(
+        .refused, "\(error.problems.count) problem(s) in \(spec); nothing changed",
+        details: error.problems.map(\.description))
+    }
+    guard loaded.ovn != nil else {
+      throw CommandFailure.refused("--spec \(spec): not an `engine: ovn` cluster; attach needs no spec otherwise")
+    }
+    return loaded
   }
 
   func target() throws -> NICTarget {

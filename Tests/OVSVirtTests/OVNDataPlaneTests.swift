@@ -310,6 +310,22 @@ extension DataPlaneTests {
         "reconcile", "--spec", spec, "--host", "h1", "--db", h1.db, "--connect", h1.connect ?? "",
       ])
       #expect(second.status == 0 && second.stdout.isEmpty, "a second reconcile changed something: \(second.stdout)")
+
+      // A NIC attached to the running ot1 with the cluster spec: attach writes its logical port and
+      // returns once it is up (bound by h1's ovn-controller).
+      let attached = try ovsvirt([
+        "attach", "ovsvirt-test-ot1", "--mac", "52:54:00:aa:00:99", "--network", "tenant", "--connect",
+        h1.connect ?? "", "--spec", spec, "--host", "h1", "--timeout", "30",
+      ])
+      #expect(attached.status == 0, "\(attached.stdout)\n\(attached.stderr)")
+      let newPort = attached.stdout.split(whereSeparator: \.isNewline).first {
+        $0.hasPrefix("Northbound: + logical port")
+      }
+      let newPortName = try #require(newPort?.split(separator: " ").dropFirst(4).first, "\(attached.stdout)")
+      let up = try CLI.runProgram(
+        try Integration.program("ovn-nbctl"),
+        ["--db=\(northbound)", "get", "Logical_Switch_Port", String(newPortName), "up"], in: directory)
+      #expect(up.contains("true"), "the attached NIC's logical port is not up: \(up)")
     }
   }
 }
