@@ -3,10 +3,11 @@ import PackageDescription
 
 // Layers, lowest first: OVSDB → VSwitch → OVSVirt → ovsvirt, and CLibvirt → Libvirt, CLibXML2 → VirtXML.
 // A lower layer never imports a higher one (see ../shared/design.md).
-// Generic types named in code are instantiated by direct metadata accessors, not from mangled names:
-// a mangled-name instantiation checks the type's generic requirements by conformance lookup, and
-// each first lookup of a process scans the binary's ~7,300 conformance records (~0.4 M instructions
-// each, measured with callgrind; a one-shot command paid a dozen of them before its first write).
+// The executable's generic types are instantiated by direct metadata accessors, not from mangled
+// names: a mangled-name instantiation checks the type's generic requirements by conformance lookup,
+// and each first lookup of a process scans the binary's ~7,300 conformance records (~0.4 M
+// instructions each, measured with callgrind). Only for the executable: a library product with
+// unsafe flags could not be used by a package depending on ovsvirt by version.
 let directMetadata: [SwiftSetting] = [
   .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])
 ]
@@ -39,10 +40,9 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-      ],
-      swiftSettings: directMetadata
+      ]
     ),
-    .target(name: "VSwitch", dependencies: ["OVSDB"], swiftSettings: directMetadata),
+    .target(name: "VSwitch", dependencies: ["OVSDB"]),
     // Headers only (they are in /usr/include): libvirt itself is dlopen'ed on first use, see
     // Sources/Libvirt/LibvirtLibrary.swift. Naming pkgConfig here would link it into every binary.
     .systemLibrary(
