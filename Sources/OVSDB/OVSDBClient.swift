@@ -88,6 +88,13 @@ public final class OVSDBClient: Sendable {
   public func transact(
     _ database: String, _ operations: [DBOperation], timeout: Duration? = .seconds(60)
   ) async throws -> [OperationResult] {
+    let reply = try await rpc.callRaw(
+      "transact", encodedParams: Self.transactParams(database, operations), timeout: timeout)
+    return try OperationResult.decode(reply, for: operations)
+  }
+
+  /// The params array of a `transact` request.
+  static func transactParams(_ database: String, _ operations: [DBOperation]) -> [UInt8] {
     var writer = JSONWriter(reservingCapacity: 64 + operations.count * 96)
     writer.writeRaw("[")
     writer.writeString(database)
@@ -96,8 +103,7 @@ public final class OVSDBClient: Sendable {
       writer.write(operation)
     }
     writer.writeRaw("]")
-    let reply = try await rpc.callRaw("transact", encodedParams: writer.bytes, timeout: timeout)
-    return try OperationResult.decode(reply, for: operations)
+    return writer.bytes
   }
 
   /// `echo` (RFC 7047 §4.1.11): proves the server is alive and answering.

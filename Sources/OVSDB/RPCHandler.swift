@@ -65,15 +65,7 @@ final class RPCHandler: ChannelDuplexHandler {
       }
     }
     waiting[id] = Waiting(method: call.method, promise: call.promise, timer: timer)
-    var writer = JSONWriter(reservingCapacity: call.params.count + 48)
-    writer.writeRaw("{\"id\":")
-    writer.writeInteger(id)
-    writer.writeRaw(",\"method\":")
-    writer.writeString(call.method)
-    writer.writeRaw(",\"params\":")
-    writer.writeJSONFragment(call.params)
-    writer.writeRaw("}")
-    let bytes = writer.bytes
+    let bytes = RPCMessage.call(id: id, method: call.method, encodedParams: call.params)
     let written = context.eventLoop.makePromise(of: Void.self)
     let endReason = self.endReason
     written.futureResult.assumeIsolated().whenFailure { [weak self] _ in
@@ -98,19 +90,8 @@ final class RPCHandler: ChannelDuplexHandler {
       }
     case .request(let id, let method, let params):
       // RFC 7047 §4.1.11: the server may probe us with echo; anything else we do not serve.
-      var writer = JSONWriter()
-      writer.writeRaw("{\"id\":")
-      writer.write(id)
-      if method == "echo" {
-        writer.writeRaw(",\"result\":")
-        writer.writeJSONFragment(params.bytes)
-        writer.writeRaw(",\"error\":null}")
-      } else {
-        writer.writeRaw(",\"result\":null,\"error\":")
-        writer.writeString("unknown method \(method)")
-        writer.writeRaw("}")
-      }
-      context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: writer.bytes)), promise: nil)
+      let answer = RPCMessage.answer(id: id, method: method, params: params)
+      context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answer)), promise: nil)
     case .notification(let method, let params):
       events.yield(.notification(method: method, params: params))
     }

@@ -84,7 +84,7 @@ struct BridgeCommand: AsyncParsableCommand {
     @OptionGroup var options: SwitchOptions
 
     func run() async throws {
-      let state = try await SwitchSession(options: options).read()
+      let state = try await SwitchSession(options: options).read(SwitchTables.listed)
       let bridges = state.bridges.values.sorted { $0.name < $1.name }
       if options.json {
         let items: [JSON] = bridges.map { b in

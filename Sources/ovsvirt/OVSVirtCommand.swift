@@ -43,6 +43,16 @@ enum Main {
     }
     do {
       let arguments = LeadingOptions.reorder(Array(CommandLine.arguments.dropFirst()), root: OVSVirtCommand.self)
+      if getenv("OVSVIRT_QUICK_PARSE_CHECK") != nil {
+        let (quick, full) = QuickParse.check(arguments)
+        print("quick: \(quick)\nfull: \(full)")
+        return
+      }
+      // The commands admins run in loops, when their line is plain; argument-parser otherwise.
+      if var quick = QuickParse.command(arguments) {
+        try await quick.run()
+        return
+      }
       var command = try OVSVirtCommand.parseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()

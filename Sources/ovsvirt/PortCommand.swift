@@ -160,7 +160,7 @@ struct PortCommand: AsyncParsableCommand {
     @Argument var bridge: String
 
     func run() async throws {
-      let state = try await SwitchSession(options: options).read()
+      let state = try await SwitchSession(options: options).read(SwitchTables.listed)
       guard state.bridges[bridge] != nil else { throw CommandFailure.refused("bridge '\(bridge)' does not exist") }
       let ports = state.ports(of: bridge)
       if options.json {

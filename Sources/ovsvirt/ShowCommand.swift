@@ -8,7 +8,7 @@ struct ShowCommand: AsyncParsableCommand {
   @OptionGroup var options: SwitchOptions
 
   func run() async throws {
-    let state = try await SwitchSession(options: options).read()
+    let state = try await SwitchSession(options: options).read(SwitchTables.shown)
     if options.json {
       print(Self.json(state))
       return

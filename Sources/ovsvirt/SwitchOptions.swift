@@ -42,7 +42,9 @@ struct SwitchOptions: ParsableArguments {
       Give up (exit 2) this many seconds after the command started: connecting, every request and waiting \
       for ovs-vswitchd together; more than 0, at most 86400.
       """)
-  var timeout: Double = 10
+  var timeout: Double = Self.defaultTimeout
+
+  static let defaultTimeout: Double = 10
 
   /// The longest --timeout accepted: one day is far beyond any wait for OVSDB worth making, and
   /// keeps every duration derived from it finite and small enough to schedule.

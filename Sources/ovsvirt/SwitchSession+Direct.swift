@@ -15,47 +15,68 @@ extension SwitchSession {
   /// rows read need the planner's judgement), plans with `body` from a full read exactly as
   /// `change(_:)` does, so every rule and message stays the planner's. --dry-run prints the full
   /// path's plan. Returns the number of write operations sent.
+  ///
+  /// The connection is a `BlockingConnection` (no event loop threads, each wait a poll bounded by
+  /// --timeout); when it cannot connect, `OVSDBClient` tries, and its failure is the one reported.
   @discardableResult
   func change(
     _ route: DirectRoute?, planned body: @escaping @Sendable (inout TransactionBuilder) throws -> Void
   ) async throws -> Int {
     guard let route, !options.dryRun else { return try await change(body) }
-    let client: OVSDBClient
-    do {
-      client = try await OVSDBClient.connect(
-        options.db, timeout: remaining, tls: options.tls, leaderOnlyFor: SwitchSession.database,
-        deadline: options.deadline)
-    } catch {
-      throw fail(describe(error), code: 2)
-    }
     let sent: Int?
-    do {
-      sent = try await send(route, over: client)
-      await client.close()
-    } catch {
-      await client.close()
-      throw translate(error)
+    if let endpoint = try? Endpoint(options.db),
+      let connection = BlockingConnection.connect(to: endpoint, by: options.deadline)
+    {
+      defer { connection.close() }
+      do {
+        sent = try await send(route) { operations in
+          try connection.transact(
+            SwitchSession.database, operations, timeout: remaining, deadline: options.deadline)
+        }
+      } catch {
+        throw translate(error)
+      }
+    } else {
+      let client: OVSDBClient
+      do {
+        client = try await OVSDBClient.connect(
+          options.db, timeout: remaining, tls: options.tls, leaderOnlyFor: SwitchSession.database,
+          deadline: options.deadline)
+      } catch {
+        throw fail(describe(error), code: 2)
+      }
+      do {
+        sent = try await send(route) { operations in
+          try await client.transact(SwitchSession.database, operations, timeout: remaining)
+        }
+        await client.close()
+      } catch {
+        await client.close()
+        throw translate(error)
+      }
     }
     guard let sent else { return try await change(body) }
     return sent
   }
 
-  /// The direct transaction and its acknowledgement; nil when the full path must decide.
-  private func send(_ route: DirectRoute, over client: OVSDBClient) async throws -> Int? {
+  /// The direct transaction and its acknowledgement, each transaction by `transact`; nil when the
+  /// full path must decide.
+  private func send(
+    _ route: DirectRoute, transact: ([DBOperation]) async throws -> [OperationResult]
+  ) async throws -> Int? {
     let change: DirectChange
     switch route {
     case .change(let planned):
       change = planned
     case .lookup(let lookup):
-      let found = try await client.transact(SwitchSession.database, lookup.reads, timeout: remaining)
+      let found = try await transact(lookup.reads)
       guard let planned = lookup.plan(found) else { return nil }
       change = planned
     }
     let wait = !options.noWait
     let results: [OperationResult]
     do {
-      results = try await client.transact(
-        SwitchSession.database, change.operations + (wait ? ConfigSequence.directRequest : []), timeout: remaining)
+      results = try await transact(change.operations + (wait ? ConfigSequence.directRequest : []))
     } catch let refused as TransactionError where change.presumptionFailed(refused) {
       return nil
     }

@@ -45,9 +45,15 @@ struct SwitchSession {
     return client
   }
 
-  /// Reads the switch state once (for list / show).
-  func read() async throws -> SwitchState {
-    let client = try await connect()
+  /// Reads the switch state once (for list / show): `tables`' columns, by default all that
+  /// planning reads.
+  func read(_ tables: [String: [String]?] = SwitchTables.monitored) async throws -> SwitchState {
+    let client: ReplicaClient
+    do {
+      client = try await startClient(tables: tables)
+    } catch {
+      throw fail(describe(error), code: 2)
+    }
     let replica = await client.replica
     await client.close()
     guard let replica else { throw fail("no replica", code: 2) }

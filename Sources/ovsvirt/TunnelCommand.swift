@@ -17,7 +17,8 @@ struct TunnelCommand: AsyncParsableCommand {
     @OptionGroup var options: SwitchOptions
     @Argument var bridge: String
     @Argument var name: String
-    @Option(help: "vxlan, geneve or gre.") var type: String = "vxlan"
+    @Option(help: "vxlan, geneve or gre.") var type: String = Self.defaultType
+    static let defaultType = "vxlan"
     @Option(help: "Remote tunnel endpoint (IPv4, IPv6, or flow).") var remoteIP: String
     @Option(help: "Local tunnel endpoint.") var localIP: String?
     @Option(help: "VNI (vxlan, geneve) or GRE key, or flow.") var key: String?
@@ -62,7 +63,7 @@ struct TunnelCommand: AsyncParsableCommand {
     @OptionGroup var options: SwitchOptions
 
     func run() async throws {
-      let state = try await SwitchSession(options: options).read()
+      let state = try await SwitchSession(options: options).read(SwitchTables.tunnels)
       let tunnels = state.interfaces.values.filter { ["vxlan", "geneve", "gre"].contains($0.type) }.sorted {
         $0.name < $1.name
       }
