@@ -139,6 +139,11 @@ extension SwitchOptions {
     options.dryRun = a.flag("dry-run")
     options.noWait = a.flag("no-wait")
     options.timeout = try a.double("timeout") ?? SwitchOptions.defaultTimeout
+    // A line with TLS files is declined (not in quickOptions); every property must still be given a
+    // value, or argument-parser's wrapper traps when it is read.
+    options.privateKey = nil
+    options.certificate = nil
+    options.caCert = nil
     return try quickValidated(options)
   }
 }
