@@ -306,4 +306,28 @@ import TestSupport
     #expect(try h.vsctl("get", "Interface", "vx-n4", "options:remote_ip") == "\"10.1.0.3\"")
     #expect(try h.apply(try cluster(["n1", "n2", "n4"]), ["--host", "n1"])["writes"] == 0)
   }
+
+  /// A cluster moved from ovsvirt's VXLAN mesh to `engine: ovn`: apply removes the mesh tunnels and
+  /// RSTP (OVN makes its own Geneve mesh on br-int) and writes the chassis settings; a second apply
+  /// writes nothing.
+  @Test func switchingTheClusterToOVNRemovesTheMesh() async throws {
+    let h = try await host()
+    defer { h.db.stop() }
+    let northbound = try await PrivateCluster.start(size: 1)
+    defer { northbound.stop() }
+    let hosts = "  hosts:\n    - {name: n1, ip: 10.1.0.1}\n    - {name: n2, ip: 10.1.0.2}\n    - {name: n3, ip: 10.1.0.3}\n"
+    _ = try h.apply(try h.spec("bridges:\n  - name: br0\ncluster:\n  bridge: br0\n" + hosts), ["--host", "n1"])
+    #expect(try h.vsctl("list-ports", "br0").split(separator: "\n") == ["vx-n2", "vx-n3"])
+    #expect(try h.vsctl("get", "Bridge", "br0", "rstp_enable") == "true")
+    let ovn = try h.spec(
+      "bridges:\n  - name: br0\ncluster:\n  bridge: br0\n  engine: ovn\n"
+        + "  ovn: {southbound: \"tcp:10.1.0.9:6642\", northbound: \"\(northbound.remote(0))\"}\n" + hosts, "ovn.yaml")
+    let moved = try h.apply(ovn, ["--host", "n1"])
+    let changes = moved["ovs"]?["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    #expect(changes.contains { $0.hasPrefix("- tunnel vx-n2") } && changes.contains { $0.hasPrefix("- tunnel vx-n3") })
+    #expect(try h.vsctl("list-ports", "br0").isEmpty)
+    #expect(try h.vsctl("get", "Bridge", "br0", "rstp_enable") == "false")
+    #expect(try h.vsctl("get", "Open_vSwitch", ".", "external_ids:ovn-remote") == "\"tcp:10.1.0.9:6642\"")
+    #expect(try h.apply(ovn, ["--host", "n1"])["writes"] == 0)
+  }
 }
