@@ -9,6 +9,11 @@ public enum NorthboundSync {
     public var problems: [String] = []
     /// Write operations sent (or, not committed, that would be).
     public var operations = 0
+    /// How long the Northbound transaction took, planning and any rerun included, from its start to
+    /// the server's reply (nil: nothing committed).
+    public var transactionTime: Duration?
+    /// How long apply then waited for this host's ports to come up (nil: no wait).
+    public var bindingWait: Duration?
   }
 
   private static let libvirtThread = LibvirtExecutor(name: "ovsvirt-ovn-libvirt")
@@ -43,6 +48,7 @@ public enum NorthboundSync {
       _ = try await client.start()
       var outcome = Outcome()
       if commit {
+        let started = ContinuousClock.now
         let (planned, _) = try await client.transaction { txn -> ([String], [String], Int) in
           let (changes, problems) = converger.plan(vmPorts, in: &txn)
           let count = txn.operations.count
@@ -50,12 +56,15 @@ public enum NorthboundSync {
           return (changes, problems, count)
         }
         (outcome.changes, outcome.problems, outcome.operations) = planned
+        outcome.transactionTime = ContinuousClock.now - started
         if let bindWithin {
+          let waited = ContinuousClock.now
           let placed = vmPorts.filter {
             spec.logicalNetworks.logicalSwitch(network: $0.network, portgroup: $0.portgroup) != nil
           }
           outcome.problems += await unbound(
             placed, client: client, within: bindWithin, deadline: options.deadline, localSwitch: localSwitch)
+          outcome.bindingWait = ContinuousClock.now - waited
         }
       } else if let replica = await client.replica {
         var txn = TransactionBuilder(snapshot: replica.snapshot)
