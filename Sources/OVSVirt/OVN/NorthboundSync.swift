@@ -18,10 +18,10 @@ public enum NorthboundSync {
 
   private static let libvirtThread = LibvirtExecutor(name: "ovsvirt-ovn-libvirt")
 
-  /// nil when the spec is not an OVN cluster. `bindWithin`: after committing, wait (at most that
-  /// long, and never past the options' deadline) until every logical port of this host's VMs is up
-  /// (bound by its chassis, flows installed); the ones that are not are named as problems, with why
-  /// as far as this host's switch (`localSwitch`) tells.
+  /// nil when the spec is not an OVN cluster. `bindWithin`: after committing, wait until every
+  /// logical port of this host's VMs is up (bound by its chassis, flows installed), until the
+  /// options' deadline (--timeout), or for `bindWithin` where none is set; the ones that are not are
+  /// named as problems, with why as far as this host's switch (`localSwitch`) tells.
   public static func run(
     _ spec: HostSpec, libvirt: LibvirtAccess, prune: Bool, commit: Bool, options: ReplicaClient.Options,
     bindWithin: Duration? = nil, localSwitch: ReplicaClient? = nil
@@ -79,8 +79,9 @@ public enum NorthboundSync {
     }
   }
 
-  /// Waits until each of `ports` is `up` in the Northbound database; returns one problem per port
-  /// that is not, saying what this host's switch shows of it.
+  /// Waits until each of `ports` is `up` in the Northbound database, until the options' deadline
+  /// (--timeout; `within` only bounds a wait that has none); returns the problems of the ports that
+  /// are not (`Unbound`).
   static func unbound(
     _ ports: [NorthboundConverger.VMPort], client: ReplicaClient, within: Duration,
     deadline: ContinuousClock.Instant?, localSwitch: ReplicaClient?
@@ -95,14 +96,15 @@ public enum NorthboundSync {
       }
       return pending
     }
-    let until = min(ContinuousClock.now + within, deadline ?? .now + within)
-    _ = await replica.wait(until: until) { down($0).isEmpty }
+    let downAtStart = down(replica.snapshot).count
+    _ = await replica.wait(until: deadline ?? .now + within) { down($0).isEmpty }
     let pending = down(replica.snapshot)
     guard !pending.isEmpty else { return [] }
     let local = await localSwitch?.replica?.snapshot
-    return ports.filter { pending.contains($0.interfaceID) }.map { port in
-      "\(port.domain) \(port.mac): logical port \(port.interfaceID) is not up: \(why(port, local: local))"
-    }
+    let unbound = Unbound(
+      ports: ports.filter { pending.contains($0.interfaceID) }, of: ports.count,
+      cameUp: max(0, downAtStart - pending.count))
+    return unbound.problems { why($0, local: local) }
   }
 
   /// What this host's switch says about a port that did not bind.
@@ -124,6 +126,9 @@ public enum NorthboundSync {
       return "its tap \(name) is on \(bridge ?? "no bridge"), not br-int (the libvirt network must be on br-int)"
     }
     if let error = row["error"]?.scalar?.stringValue { return "its tap \(name): \(error)" }
+    if row["external_ids"]?.stringMap["ovn-installed"] == "true" {
+      return "ovn-controller here has claimed its tap \(name) and installed its flows; it is not marked up yet"
+    }
     return
       "its tap \(name) is on br-int, but ovn-controller has not claimed it (is this host a chassis? does the port's requested-chassis name it?)"
   }
