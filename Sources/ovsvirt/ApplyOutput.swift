@@ -36,6 +36,21 @@ struct ApplyOutput {
     }
   }
 
+  /// The Northbound changes; once applied, also the operations sent and how long the transaction and
+  /// the wait for this host's ports to come up took (milliseconds), for scripts that watch either.
+  func northbound(_ report: ApplyReport) -> JSON {
+    var object: [String: JSON] = ["changes": .array(report.northboundChanges.map(JSON.string))]
+    guard report.applied, let outcome = report.northbound else { return .object(object) }
+    let milliseconds: (Duration) -> JSON = { duration in
+      let (seconds, attoseconds) = duration.components
+      return .double(((Double(seconds) * 1e3 + Double(attoseconds) / 1e15) * 1e3).rounded() / 1e3)
+    }
+    object["operations"] = .int(Int64(outcome.operations))
+    if let time = outcome.transactionTime { object["transactionMs"] = milliseconds(time) }
+    if let wait = outcome.bindingWait { object["upWaitMs"] = milliseconds(wait) }
+    return .object(object)
+  }
+
   /// `writes`: what was actually written (0 for a plan or a dry run).
   func object(_ report: ApplyReport) -> JSON {
     let strings: ([PlannedChange]) -> JSON = { .array($0.map { JSON.string($0.description) }) }
@@ -52,7 +67,7 @@ struct ApplyOutput {
       "libvirt": .object(libvirt),
       "notes": .array((report.plan.spec.notes + (report.tunnelPeers.map { ["\($0)"] } ?? [])).map(JSON.string)),
       "problems": .array(report.plan.problems.map(JSON.string)),
-      "northbound": .object(["changes": .array(report.northboundChanges.map(JSON.string))]),
+      "northbound": northbound(report),
       "writes": .int(
         report.applied
           ? Int64(report.operations + (report.libvirt?.done.count ?? 0) + (report.northbound?.operations ?? 0)) : 0),

@@ -89,7 +89,8 @@ public struct Applier: Sendable {
     // Userspace tunnels: the peers learn this host (and it them) now, not from a VM's first frame.
     let announced = plan.spec.tunnelPeers.map { TunnelPeerAnnouncer.announce(local: $0.local, peers: $0.peers) }
     let outcome = plan.libvirt.map { $0.run(plan.libvirtSteps) }
-    // OVN: the logical switches, and ports for the VMs running here (after libvirt has the networks).
+    // OVN: the logical switches, and ports for the VMs running here (after libvirt has the networks);
+    // then the wait for those ports, until --timeout (60 s bounds it only where no deadline is set).
     let northbound =
       plan.spec.ovn == nil
       ? nil

@@ -9,14 +9,19 @@ public enum NorthboundSync {
     public var problems: [String] = []
     /// Write operations sent (or, not committed, that would be).
     public var operations = 0
+    /// How long the Northbound transaction took, planning and any rerun included, from its start to
+    /// the server's reply (nil: nothing committed).
+    public var transactionTime: Duration?
+    /// How long apply then waited for this host's ports to come up (nil: no wait).
+    public var bindingWait: Duration?
   }
 
   private static let libvirtThread = LibvirtExecutor(name: "ovsvirt-ovn-libvirt")
 
-  /// nil when the spec is not an OVN cluster. `bindWithin`: after committing, wait (at most that
-  /// long, and never past the options' deadline) until every logical port of this host's VMs is up
-  /// (bound by its chassis, flows installed); the ones that are not are named as problems, with why
-  /// as far as this host's switch (`localSwitch`) tells.
+  /// nil when the spec is not an OVN cluster. `bindWithin`: after committing, wait until every
+  /// logical port of this host's VMs is up (bound by its chassis, flows installed), until the
+  /// options' deadline (--timeout), or for `bindWithin` where none is set; the ones that are not are
+  /// named as problems, with why as far as this host's switch (`localSwitch`) tells.
   public static func run(
     _ spec: HostSpec, libvirt: LibvirtAccess, prune: Bool, commit: Bool, options: ReplicaClient.Options,
     bindWithin: Duration? = nil, localSwitch: ReplicaClient? = nil
@@ -47,6 +52,7 @@ public enum NorthboundSync {
       _ = try await client.start()
       var outcome = Outcome()
       if commit {
+        let started = ContinuousClock.now
         let (planned, _) = try await client.transaction { txn -> ([String], [String], Int) in
           let (changes, problems) = converger.plan(vmPorts, in: &txn)
           let count = txn.operations.count
@@ -54,12 +60,15 @@ public enum NorthboundSync {
           return (changes, problems, count)
         }
         (outcome.changes, outcome.problems, outcome.operations) = planned
+        outcome.transactionTime = ContinuousClock.now - started
         if let bindWithin {
+          let waited = ContinuousClock.now
           let placed = vmPorts.filter {
             spec.logicalNetworks.logicalSwitch(network: $0.network, portgroup: $0.portgroup) != nil
           }
           outcome.problems += await unbound(
             placed, client: client, within: bindWithin, deadline: options.deadline, localSwitch: localSwitch)
+          outcome.bindingWait = ContinuousClock.now - waited
         }
       } else if let replica = await client.replica {
         var txn = TransactionBuilder(snapshot: replica.snapshot)
@@ -74,8 +83,9 @@ public enum NorthboundSync {
     }
   }
 
-  /// Waits until each of `ports` is `up` in the Northbound database; returns one problem per port
-  /// that is not, saying what this host's switch shows of it.
+  /// Waits until each of `ports` is `up` in the Northbound database, until the options' deadline
+  /// (--timeout; `within` only bounds a wait that has none); returns the problems of the ports that
+  /// are not (`Unbound`).
   static func unbound(
     _ ports: [NorthboundConverger.VMPort], client: ReplicaClient, within: Duration,
     deadline: ContinuousClock.Instant?, localSwitch: ReplicaClient?
@@ -90,14 +100,15 @@ public enum NorthboundSync {
       }
       return pending
     }
-    let until = min(ContinuousClock.now + within, deadline ?? .now + within)
-    _ = await replica.wait(until: until) { down($0).isEmpty }
+    let downAtStart = down(replica.snapshot).count
+    _ = await replica.wait(until: deadline ?? .now + within) { down($0).isEmpty }
     let pending = down(replica.snapshot)
     guard !pending.isEmpty else { return [] }
     let local = await localSwitch?.replica?.snapshot
-    return ports.filter { pending.contains($0.interfaceID) }.map { port in
-      "\(port.domain) \(port.mac): logical port \(port.interfaceID) is not up: \(why(port, local: local))"
-    }
+    let unbound = Unbound(
+      ports: ports.filter { pending.contains($0.interfaceID) }, of: ports.count,
+      cameUp: max(0, downAtStart - pending.count))
+    return unbound.problems { why($0, local: local) }
   }
 
   /// What this host's switch says about a port that did not bind.
@@ -119,6 +130,9 @@ public enum NorthboundSync {
       return "its tap \(name) is on \(bridge ?? "no bridge"), not br-int (the libvirt network must be on br-int)"
     }
     if let error = row["error"]?.scalar?.stringValue { return "its tap \(name): \(error)" }
+    if row["external_ids"]?.stringMap["ovn-installed"] == "true" {
+      return "ovn-controller here has claimed its tap \(name) and installed its flows; it is not marked up yet"
+    }
     return
       "its tap \(name) is on br-int, but ovn-controller has not claimed it (is this host a chassis? does the port's requested-chassis name it?)"
   }
