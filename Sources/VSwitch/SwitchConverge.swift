@@ -130,7 +130,9 @@ struct ConvergeRun {
       row["other_config"] = .map(["rstp-priority": "\(priority)"])
       details.append("priority \(priority)")
     }
-    let uuidName = planner.insertBridge(bridge.name, columns: row, ports: portRefs, in: &txn)
+    let uuidName = planner.insertBridge(
+      bridge.name, columns: row, externalIDs: bridge.meshRSTP ? [SwitchTables.meshRSTPKey: "true"] : [:],
+      ports: portRefs, in: &txn)
     newBridges.append(.namedUUID(uuidName))
     changes.insert(SwitchChange(.add, "bridge \(name)", details.joined(separator: ", ")), at: 0)
   }
@@ -152,6 +154,27 @@ struct ConvergeRun {
       config["rstp-priority"] = "\(priority)"
       row["other_config"] = .map(config)
       details.append("RSTP priority \(priority)")
+    }
+    let marked = existing.externalIDs[SwitchTables.meshRSTPKey] != nil
+    if bridge.meshRSTP, !marked {
+      var ids = existing.externalIDs
+      ids[SwitchTables.meshRSTPKey] = "true"
+      row["external_ids"] = .map(ids)
+      details.append("RSTP marked as the tunnel mesh's")
+    } else if bridge.rstp == nil, marked {
+      // The mesh ovsvirt turned RSTP on for is gone from the spec: so is the RSTP, and its priority.
+      var ids = existing.externalIDs
+      ids[SwitchTables.meshRSTPKey] = nil
+      row["external_ids"] = .map(ids)
+      if existing.rstpEnabled {
+        row["rstp_enable"] = .scalar(.boolean(false))
+        details.append("disable RSTP (the tunnel mesh that needed it is gone)")
+      }
+      if existing.otherConfig["rstp-priority"] != nil {
+        var config = existing.otherConfig
+        config["rstp-priority"] = nil
+        row["other_config"] = .map(config)
+      }
     }
     guard !row.isEmpty else { return }
     _ = txn.row("Bridge", existing.uuid, columns: Array(row.keys).sorted())

@@ -9,12 +9,18 @@ public struct SwitchDesiredState: Sendable, Equatable {
     public var datapathType: String?
     public var rstp: Bool?
     public var rstpPriority: Int?
+    /// RSTP is on for ovsvirt's own tunnel mesh (marked, so it can go with the mesh).
+    public var meshRSTP: Bool
 
-    public init(name: InterfaceName, datapathType: String? = nil, rstp: Bool? = nil, rstpPriority: Int? = nil) {
+    public init(
+      name: InterfaceName, datapathType: String? = nil, rstp: Bool? = nil, rstpPriority: Int? = nil,
+      meshRSTP: Bool = false
+    ) {
       self.name = name
       self.datapathType = datapathType
       self.rstp = rstp
       self.rstpPriority = rstpPriority
+      self.meshRSTP = meshRSTP
     }
   }
 
@@ -114,7 +120,10 @@ public struct SwitchDesiredState: Sendable, Equatable {
     }.map(\.bridge)
     return Set(bridges).sorted().filter { name in
       guard let bridge = state.bridges[name], !bridge.isFake else { return false }
-      return self.bridges.first { $0.name.rawValue == name }?.rstp ?? bridge.rstpEnabled
+      let desired = self.bridges.first { $0.name.rawValue == name }
+      // RSTP that ovsvirt turned on for the mesh goes with it: nothing to re-elect.
+      if desired?.rstp == nil, bridge.externalIDs[SwitchTables.meshRSTPKey] != nil { return false }
+      return desired?.rstp ?? bridge.rstpEnabled
     }
   }
 }

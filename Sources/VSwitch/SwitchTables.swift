@@ -52,6 +52,10 @@ public enum SwitchTables {
   /// The Port external_ids key naming the cluster host at the other end of a mesh tunnel: such a
   /// tunnel goes when the desired state no longer names it (its host left).
   public static let peerKey = "ovsvirt-peer"
+  /// The Bridge external_ids key saying ovsvirt turned RSTP on for its tunnel mesh: once the spec no
+  /// longer asks for RSTP there (a cluster moved to OVN, or to a star), ovsvirt turns it off again,
+  /// and only then: RSTP an admin enabled is never touched.
+  public static let meshRSTPKey = "ovsvirt-mesh-rstp"
 
   /// Whether `externalIDs` carry ovsvirt's mark (prune only removes such rows).
   public static func isOwned(_ externalIDs: [String: String]) -> Bool { externalIDs[ownerKey] == ownerValue }

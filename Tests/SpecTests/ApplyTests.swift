@@ -315,7 +315,8 @@ import TestSupport
     defer { h.db.stop() }
     let northbound = try await PrivateCluster.start(size: 1)
     defer { northbound.stop() }
-    let hosts = "  hosts:\n    - {name: n1, ip: 10.1.0.1}\n    - {name: n2, ip: 10.1.0.2}\n    - {name: n3, ip: 10.1.0.3}\n"
+    let hosts =
+      "  hosts:\n    - {name: n1, ip: 10.1.0.1}\n    - {name: n2, ip: 10.1.0.2}\n    - {name: n3, ip: 10.1.0.3}\n"
     _ = try h.apply(try h.spec("bridges:\n  - name: br0\ncluster:\n  bridge: br0\n" + hosts), ["--host", "n1"])
     #expect(try h.vsctl("list-ports", "br0").split(separator: "\n") == ["vx-n2", "vx-n3"])
     #expect(try h.vsctl("get", "Bridge", "br0", "rstp_enable") == "true")

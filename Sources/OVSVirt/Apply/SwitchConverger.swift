@@ -30,7 +30,8 @@ public struct SwitchConverger: Sendable {
     SwitchDesiredState(
       bridges: spec.bridges.map {
         SwitchDesiredState.Bridge(
-          name: $0.name, datapathType: $0.datapathType, rstp: $0.rstp, rstpPriority: $0.rstpPriority)
+          name: $0.name, datapathType: $0.datapathType, rstp: $0.rstp, rstpPriority: $0.rstpPriority,
+          meshRSTP: $0.meshRSTP)
       },
       fakeBridges: spec.fakeBridges.map {
         SwitchDesiredState.FakeBridge(name: $0.name, parent: $0.parent, vlan: $0.vlan)

@@ -13,6 +13,8 @@ public struct HostSpec: Sendable {
     /// other_config:rstp-priority, so the spanning tree's roles are the same on every run (nil:
     /// left as it is).
     public var rstpPriority: Int? = nil
+    /// RSTP is on because ovsvirt's tunnel mesh needs it (not because the spec's bridge said so).
+    public var meshRSTP = false
     public var location: SpecLocation
   }
 

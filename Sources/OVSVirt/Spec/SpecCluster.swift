@@ -123,6 +123,7 @@ extension SpecBuilder {
           "bridge '\(bridgeName)': a full mesh of \(hosts.count) hosts on a MAC-learning bridge loops broadcasts without RSTP",
           fix: "remove `rstp: false`, or use `topology: star` in cluster:")
       } else {
+        spec.bridges[bridgeIndex].meshRSTP = spec.bridges[bridgeIndex].rstp == nil
         spec.bridges[bridgeIndex].rstp = true
         // Roles pinned by the hosts' order: the first listed is the root, and so on. Without it
         // the root is whichever bridge MAC is lowest, and which tunnel blocks varies by run.
