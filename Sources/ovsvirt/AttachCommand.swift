@@ -81,9 +81,7 @@ struct AttachCommand: AsyncParsableCommand {
     do throws(SpecError) {
       loaded = try SpecLoader.load(path: spec, host: host)
     } catch {
-      throw CommandFailure(
-        .refused, "\(error.problems.count) problem(s) in \(spec); nothing changed",
-        details: error.problems.map(\.description))
+      throw CommandFailure.refused(error, in: spec)
     }
     guard loaded.ovn != nil else {
       throw CommandFailure.refused("--spec \(spec): not an `engine: ovn` cluster; attach needs no spec otherwise")

@@ -40,9 +40,7 @@ struct ReconcileCommand: AsyncParsableCommand {
       do throws(SpecError) {
         cluster = try SpecLoader.load(path: spec, host: host)
       } catch {
-        throw CommandFailure(
-          .refused, "\(error.problems.count) problem(s) in \(spec); nothing changed",
-          details: error.problems.map(\.description))
+        throw CommandFailure.refused(error, in: spec)
       }
     }
     let reconcile = ReconcileRun()
@@ -55,9 +53,7 @@ struct ReconcileCommand: AsyncParsableCommand {
       }
     } catch let error as SpecError {
       await reconcile.finish()
-      throw CommandFailure(
-        .refused, "\(error.problems.count) problem(s) in \(spec ?? "the spec"); nothing changed",
-        details: error.problems.map(\.description))
+      throw CommandFailure.refused(error, in: spec ?? "the spec")
     } catch {
       await reconcile.finish()
       throw session.translate(error)

@@ -26,10 +26,7 @@ struct SpecOptions: ParsableArguments {
       let loaded = try SpecLoader.load(path: spec, host: host)
       return (loaded, try PruneScope(prune: prune, pruneAll: pruneAll, spec: loaded))
     } catch {
-      let count = error.problems.count
-      throw CommandFailure(
-        .refused, "\(count) problem\(count == 1 ? "" : "s") in \(spec); nothing changed",
-        details: error.problems.map(\.description))
+      throw CommandFailure.refused(error, in: spec)
     }
   }
 

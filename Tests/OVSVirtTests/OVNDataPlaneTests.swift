@@ -178,6 +178,20 @@ extension DataPlaneTests {
       func watchText() -> String { (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "" }
       #expect(await eventually(timeout: .seconds(30)) { watchText().contains("subscribed") }, "\(watchText())")
 
+      /// `host`'s Open vSwitch database wiped: both daemons stopped, conf.db gone, started again empty
+      /// (the sandbox starts what is missing).
+      func wipe(_ host: String) async throws {
+        for daemon in ["ovs-vswitchd", "ovsdb-server"] {
+          let pidText = try String(contentsOfFile: directory + "/\(host)/\(daemon).pid", encoding: .utf8)
+          let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+          kill(pid, SIGTERM)
+          #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "\(host)'s \(daemon) did not stop")
+        }
+        try FileManager.default.removeItem(atPath: directory + "/\(host)/conf.db")
+        let again = try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"])
+        try #require(again.status == 0, "\(again.stderr)")
+      }
+
       // What OVN and h2's switch show, for a failure's message.
       func diagnosis() -> String {
         let sbctl = (try? Integration.program("ovn-sbctl")) ?? "ovn-sbctl"
@@ -199,15 +213,7 @@ extension DataPlaneTests {
       // watch puts back the spec's bridge, the chassis settings and, once ovn-controller has made
       // br-int again, the guests' ports; ov2's pings are answered again.
       let beforeWipe = await replies.newest()
-      for daemon in ["ovs-vswitchd", "ovsdb-server"] {
-        let pidText = try String(contentsOfFile: directory + "/h2/\(daemon).pid", encoding: .utf8)
-        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(pid, SIGTERM)
-        #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "\(daemon) did not stop")
-      }
-      try FileManager.default.removeItem(atPath: directory + "/h2/conf.db")
-      let again = try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"])
-      try #require(again.status == 0, "\(again.stderr)")
+      try await wipe("h2")
       // What watch restores is asserted: the chassis settings, and every guest's port on br-int
       // with its iface-id; and ov2's pings are answered again, the loss measured.
       #expect(
@@ -287,15 +293,7 @@ extension DataPlaneTests {
       let overlayClock = Task { await overlay.run() }
       defer { overlayClock.cancel() }
       let beforeH1Wipe = await overlay.newest()
-      for daemon in ["ovs-vswitchd", "ovsdb-server"] {
-        let pidText = try String(contentsOfFile: directory + "/h1/\(daemon).pid", encoding: .utf8)
-        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(pid, SIGTERM)
-        #expect(await eventually(timeout: .seconds(10)) { kill(pid, 0) != 0 }, "h1's \(daemon) did not stop")
-      }
-      try FileManager.default.removeItem(atPath: directory + "/h1/conf.db")
-      try #require(
-        try ovsvirt(["sandbox", "--hosts", "h1,h2,h3", "--dir", directory, "--libvirt", "--ovn"]).status == 0)
+      try await wipe("h1")
       let reconciled = try ovsvirt([
         "reconcile", "--spec", spec, "--host", "h1", "--db", h1.db, "--connect", h1.connect ?? "", "--timeout", "30",
       ])
