@@ -39,7 +39,10 @@ import TestSupport
     options.interval = .seconds(600)
     options.netClassDirectory = noTaps  // no tap can be looked for, as from another network namespace
     let watcher = Watcher(options: options, logger: Logger(label: "watch-put-back"))
-    let running = Task { try await watcher.run() }
+    // watch runs on Swift's pool, as in its own process: the suite's blocking-work executor (which the
+    // test's synchronous ovs-vsctl calls need) is not made for an OVSDB client's replica (see
+    // BlockingWorkExecutor), and in a full run this watcher missed its first heal for 20 s there.
+    let running = Task(executorPreference: globalConcurrentExecutor) { try await watcher.run() }
     defer { running.cancel() }
 
     // The port is missing: watch puts it back from what libvirt says.
