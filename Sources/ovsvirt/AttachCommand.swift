@@ -41,8 +41,9 @@ struct AttachCommand: AsyncParsableCommand {
   @Option(help: "This host's name in the spec's cluster (default: the short hostname).") var host: String?
   @Option(help: "Seconds to wait for the Northbound database and the binding (with --spec).") var timeout: Double = 10
 
+  func validate() throws { try SwitchOptions.check(timeout: timeout) }
+
   func run() async throws {
-    let started = ContinuousClock.now
     let cluster = try ovnCluster()
     do {
       let outcome = try DomainNICs.attach(
@@ -53,11 +54,7 @@ struct AttachCommand: AsyncParsableCommand {
       throw SwitchSession.translate(error)
     }
     guard let cluster, !dryRun else { return }
-    var options = ReplicaClient.Options()
-    options.connectTimeout = .seconds(timeout)
-    options.callTimeout = .seconds(timeout)
-    options.deadline = started + .seconds(timeout)
-    options.probeInterval = nil
+    let options = SwitchOptions.clientOptions(timeout: timeout)
     guard
       let northbound = try await NorthboundSync.run(
         cluster, libvirt: libvirt.access, prune: false, commit: true, options: options,
@@ -74,9 +71,6 @@ struct AttachCommand: AsyncParsableCommand {
   /// The spec of `--spec`, loaded before anything changes: it must be an `engine: ovn` cluster.
   func ovnCluster() throws -> HostSpec? {
     guard let spec else { return nil }
-    guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
-      throw CommandFailure.refused("--timeout \(timeout): give the seconds to wait, more than 0 and at most 86400")
-    }
     let loaded: HostSpec
     do throws(SpecError) {
       loaded = try SpecLoader.load(path: spec, host: host)

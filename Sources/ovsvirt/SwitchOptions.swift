@@ -65,10 +65,27 @@ struct SwitchOptions: ParsableArguments {
         throw ValidationError("\(error)")
       }
     }
-    guard timeout.isFinite, timeout > 0, timeout <= Self.maxTimeout else {
+    try Self.check(timeout: timeout)
+  }
+
+  /// --timeout as ovsvirt takes it (any command that has one): more than 0, at most a day.
+  static func check(timeout: Double) throws {
+    guard timeout.isFinite, timeout > 0, timeout <= maxTimeout else {
       throw ValidationError(
-        "--timeout \(Self.seconds(timeout)): give the seconds to wait, more than 0 and at most 86400 (one day)")
+        "--timeout \(seconds(timeout)): give the seconds to wait, more than 0 and at most 86400 (one day)")
     }
+  }
+
+  /// A one-shot command's client settings: every wait bounded by `timeout` seconds from the command's
+  /// start (`CommandClock`), no idle probe.
+  static func clientOptions(timeout: Double, tls: TLSFiles? = nil) -> ReplicaClient.Options {
+    var clientOptions = ReplicaClient.Options()
+    clientOptions.connectTimeout = .seconds(timeout)
+    clientOptions.callTimeout = .seconds(timeout)
+    clientOptions.deadline = CommandClock.started + .seconds(timeout)
+    clientOptions.probeInterval = nil
+    clientOptions.tls = tls
+    return clientOptions
   }
 
   /// The key and certificates for ssl: remotes, as given.

@@ -22,13 +22,7 @@ struct SwitchSession {
 
   /// A one-shot command's client settings: every wait bounded by --timeout, no idle probe.
   var clientOptions: ReplicaClient.Options {
-    var clientOptions = ReplicaClient.Options()
-    clientOptions.connectTimeout = .seconds(options.timeout)
-    clientOptions.callTimeout = .seconds(options.timeout)
-    clientOptions.deadline = options.deadline
-    clientOptions.probeInterval = nil
-    clientOptions.tls = options.tls.isEmpty ? nil : options.tls
-    return clientOptions
+    SwitchOptions.clientOptions(timeout: options.timeout, tls: options.tls.isEmpty ? nil : options.tls)
   }
 
   /// `connect` without reporting a failure: for a caller that connects while doing something else
