@@ -58,7 +58,7 @@ public final class ReconcileRun: Sendable {
       if let spec {
         specChanges = try await Self.converge(spec, client: client, prepared: prepared, dryRun: dryRun)
         if spec.ovn != nil, !dryRun, let deadline {
-          await Self.waitForBridges(of: desired, client: client, until: deadline)
+          await Self.waitForBridges(of: desired, known: prepared, client: client, until: deadline)
         }
       }
       var outcome = try await Reconciler.reconcile(desired, client: client, prepared: prepared, dryRun: dryRun)
@@ -90,9 +90,12 @@ public final class ReconcileRun: Sendable {
   /// host, br-int is ovn-controller's to make, and after a wipe it does so only once the chassis
   /// settings are back. A bridge still missing then is reported by the reconcile, as always.
   static func waitForBridges(
-    of desired: [DesiredPort], client: ReplicaClient, until deadline: ContinuousClock.Instant
+    of desired: [DesiredPort], known: SwitchState?, client: ReplicaClient, until deadline: ContinuousClock.Instant
   ) async {
     let bridges = Set(desired.map(\.bridge))
+    // The usual case: the switch view already made has them all (the spec adds bridges, never
+    // removes any), and no second index of the switch is built.
+    if let known, bridges.allSatisfy({ known.bridges[$0] != nil }) { return }
     guard !bridges.isEmpty, let replica = await client.replica else { return }
     _ = await replica.wait(until: deadline) { snapshot in
       let state = SwitchState(snapshot)
