@@ -4,7 +4,7 @@ import OVSVirt
 import Testing
 import TestSupport
 
-@Suite struct SandboxTests {
+@Suite(.blockingWork) struct SandboxTests {
   @Test func startReuseAndStopExactlyWhatItStarted() async throws {
     for program in ["ovsdb-server", "ovsdb-tool", "ovs-vswitchd", "ovs-vsctl", "ip"] {
       _ = try Integration.program(program)

@@ -39,15 +39,15 @@ import TestSupport
     options.interval = .seconds(600)
     options.netClassDirectory = noTaps  // no tap can be looked for, as from another network namespace
     let watcher = Watcher(options: options, logger: Logger(label: "watch-put-back"))
-    // watch runs on Swift's pool, as in its own process: the suite's blocking-work executor (which the
-    // test's synchronous ovs-vsctl calls need) is not made for an OVSDB client's replica (see
-    // BlockingWorkExecutor), and in a full run this watcher missed its first heal for 20 s there.
+    // watch runs on Swift's pool, as in its own process; the test's synchronous ovs-vsctl calls run on
+    // the suite's blocking-work executor (its own threads now: see BlockingWorkExecutor).
     let running = Task(executorPreference: globalConcurrentExecutor) { try await watcher.run() }
     defer { running.cancel() }
 
     // The port is missing: watch puts it back from what libvirt says.
-    // Alone this takes well under a second; in the full suite's process (other suites using the same
-    // test driver and libvirt threads) the first heal has taken over 20 s, the later steps not.
+    // Alone this takes well under a second. The full suite starts most suites at once: gdb saw 136
+    // threads and 76 child processes (daemons, ovs-vsctl, ovsvirt) in its first seconds on two cores,
+    // where every test, pure parsers too, waited 15–24 s for the CPU; hence the generous bound.
     #expect(
       await eventually(timeout: .seconds(90)) { ovs("get", "Port", tap, "tag") == "120" },
       "the VM's port was not put back")

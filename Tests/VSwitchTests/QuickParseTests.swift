@@ -7,7 +7,7 @@ import TestSupport
 /// argument-parser gives for every option it knows, and declines every line that is not plain, so
 /// argument-parser's messages stay the only ones. The binary compares the two parses itself when
 /// OVSVIRT_QUICK_PARSE_CHECK is set (nothing is run).
-@Suite struct QuickParseTests {
+@Suite(.blockingWork) struct QuickParseTests {
   static let db = ["--db", "unix:/nonexistent/db.sock"]
 
   /// Lines the quick parse must take, each with every option its command declares somewhere.

@@ -5,7 +5,7 @@ import TestSupport
 
 /// `--db` with several remotes, as OVS tools take them: the first that answers is used, by the
 /// replica path (show) and the direct path (bridge add) alike; when none answers, exit 2 names each.
-@Suite struct RemoteListTests {
+@Suite(.blockingWork) struct RemoteListTests {
   @Test func theFirstRemoteThatAnswersIsUsed() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }
