@@ -14,6 +14,16 @@ public enum Integration {
     ProcessInfo.processInfo.environment["OVSVIRT_REQUIRE_INTEGRATION"] == "1"
   }
 
+  /// How much slower than a plain build the code under test runs: `scripts/test --sanitize` sets
+  /// OVSVIRT_TEST_SLOWDOWN (ThreadSanitizer makes ovsvirt several times slower). Bounds that time
+  /// ovsvirt's own work, not a deadline it must keep, are multiplied by it; 1 otherwise.
+  public static var slowdown: Double {
+    guard let text = ProcessInfo.processInfo.environment["OVSVIRT_TEST_SLOWDOWN"], let value = Double(text),
+      value.isFinite, value >= 1
+    else { return 1 }
+    return value
+  }
+
   /// Ends the current test: failure under OVSVIRT_REQUIRE_INTEGRATION=1, skip otherwise.
   public static func unavailable(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
     if required {

@@ -61,7 +61,8 @@ import TestSupport
     await server.close()
     #expect(run.status == 2, "\(run.output)")
     #expect(run.output.contains("within --timeout 2s"), "\(run.output)")
-    #expect(run.elapsed < Self.timeout + 1, "took \(run.elapsed)s: \(run.output)")
+    // The second of slack is for ovsvirt's own start and exit, which a sanitizer slows down.
+    #expect(run.elapsed < Self.timeout + Integration.slowdown, "took \(run.elapsed)s: \(run.output)")
     // It gave up because of the timeout, not because of something else that was quicker.
     #expect(run.elapsed >= Self.timeout - 0.1, "took \(run.elapsed)s: \(run.output)")
     if testCase.peer == .silentOnWrites {
