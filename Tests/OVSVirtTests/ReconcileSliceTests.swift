@@ -14,46 +14,53 @@ import VirtXML
   static let vmID = ReconcilePlanTests.vmID
   static let others = 300
 
-  /// One NIC of VM web1 as libvirt's live XML shows it, plugged into `bridge`.
-  static func nic(_ tap: String, bridge: String, mac: String, vlan: String = "", bandwidth: String = "") throws
-    -> DesiredPort
+  /// One OVS NIC as libvirt's live XML shows it, plugged into `bridge` (its interfaceid made from
+  /// the MAC).
+  static func interface(_ tap: String, bridge: String, mac: String, vlan: String = "", bandwidth: String = "")
+    -> String
   {
-    let xml = """
-      <domain type='qemu'><name>web1</name><devices>
-        <interface type='bridge'>
-          <mac address='\(mac)'/>
-          <source bridge='\(bridge)'/>
-          \(vlan)
-          <virtualport type='openvswitch'><parameters interfaceid='iface-\(tap)'/></virtualport>
-          \(bandwidth)
-          <target dev='\(tap)'/>
-        </interface>
-      </devices></domain>
-      """
-    let interface = try #require(try DomainInterface.all(inDomainXML: xml).first)
-    return try #require(
-      DesiredPort.desired(interface, domain: "web1", vmID: vmID) { _, _ in NetworkPortSettings(vlan: nil) })
+    """
+    <interface type='bridge'>
+      <mac address='\(mac)'/>
+      <source bridge='\(bridge)'/>
+      \(vlan)
+      <virtualport type='openvswitch'>
+        <parameters interfaceid='76266b5b-6891-4279-8de0-\(mac.filter { $0 != ":" })'/>
+      </virtualport>
+      \(bandwidth)
+      <target dev='\(tap)'/>
+    </interface>
+    """
   }
 
   /// web1's five NICs, each drifted another way on the switch `drift` makes.
-  static func web1() throws -> [DesiredPort] {
+  static func web1Interfaces(tap: String = "vnet") -> [String] {
     let tag = { (id: Int) in "<vlan><tag id='\(id)'/></vlan>" }
+    let bandwidth = ReconcilePlanTests.bandwidth
     return [
-      try nic(
-        "vnet1", bridge: "br0", mac: "52:54:00:00:01:01", vlan: tag(120), bandwidth: ReconcilePlanTests.bandwidth),
-      try nic("vnet2", bridge: "br0", mac: "52:54:00:00:01:02", vlan: tag(120)),
-      try nic("vnet3", bridge: "br1", mac: "52:54:00:00:01:03", vlan: tag(130)),
-      try nic("vnet4", bridge: "fk140", mac: "52:54:00:00:01:04"),
-      try nic("vnet5", bridge: "br0", mac: "52:54:00:00:01:05", bandwidth: ReconcilePlanTests.bandwidth),
+      interface("\(tap)1", bridge: "br0", mac: "52:54:00:00:01:01", vlan: tag(120), bandwidth: bandwidth),
+      interface("\(tap)2", bridge: "br0", mac: "52:54:00:00:01:02", vlan: tag(120)),
+      interface("\(tap)3", bridge: "br1", mac: "52:54:00:00:01:03", vlan: tag(130)),
+      interface("\(tap)4", bridge: "fk140", mac: "52:54:00:00:01:04"),
+      interface("\(tap)5", bridge: "br0", mac: "52:54:00:00:01:05", bandwidth: bandwidth),
     ]
   }
 
-  /// br0 (with fake bridge fk140 on VLAN 140) and br1 carrying `others` ports of other VMs, and
-  /// web1's ports as an OVS restart and careless admins left them: vnet1 gone, vnet2 on the wrong
-  /// bridge and VLAN, vnet3 on fk140's VLAN (shown on fk140), vnet4 on br0 without its ids, vnet5
-  /// with libvirt's QoS at other rates.
-  static func drift(_ db: PrivateOVSDB, others: Int = others) throws {
+  /// The ports web1's NICs want.
+  static func web1(tap: String = "vnet") throws -> [DesiredPort] {
+    let xml = "<domain type='qemu'><name>web1</name><devices>\(web1Interfaces(tap: tap).joined())</devices></domain>"
+    return try DomainInterface.all(inDomainXML: xml).map { nic in
+      try #require(DesiredPort.desired(nic, domain: "web1", vmID: vmID) { _, _ in NetworkPortSettings(vlan: nil) })
+    }
+  }
+
+  /// br0 (with fake bridge fk140 on VLAN 140) and br1 (with fk999, which no NIC names) carrying
+  /// `others` ports of other VMs, and web1's ports as an OVS restart and careless admins left them:
+  /// vnet1 gone, vnet2 on the wrong bridge and VLAN (shown on fk999), vnet3 on fk140's VLAN (shown on
+  /// fk140), vnet4 on br0 untagged without its ids, vnet5 with libvirt's QoS at other rates.
+  static func drift(_ db: PrivateOVSDB, others: Int = others, tap: String = "vnet") throws {
     var script = ["--no-wait", "add-br", "br0", "--", "add-br", "br1", "--", "add-br", "fk140", "br0", "140"]
+    script += ["--", "add-br", "fk999", "br1", "999"]
     for index in 0..<others {
       let name = "other\(index)"
       script += [
@@ -61,11 +68,11 @@ import VirtXML
         name, "external_ids:vm-id=other-vm-\(index)", "external_ids:iface-id=iface-\(name)",
       ]
     }
-    let ids = ["external_ids:ifname=vnet5", "external_ids:vm-id=\(vmID)"]
-    script += ["--", "add-port", "br1", "vnet2", "tag=999"]
-    script += ["--", "add-port", "br0", "vnet3", "tag=140"]
-    script += ["--", "add-port", "br0", "vnet4", "--", "set", "Interface", "vnet4", "external_ids:iface-id=wrong"]
-    script += ["--", "add-port", "br0", "vnet5", "--", "set", "Port", "vnet5", "qos=@q"]
+    let ids = ["external_ids:ifname=\(tap)5", "external_ids:vm-id=\(vmID)"]
+    script += ["--", "add-port", "br1", "\(tap)2", "tag=999"]
+    script += ["--", "add-port", "br0", "\(tap)3", "tag=140"]
+    script += ["--", "add-port", "br0", "\(tap)4", "--", "set", "Interface", "\(tap)4", "external_ids:iface-id=wrong"]
+    script += ["--", "add-port", "br0", "\(tap)5", "--", "set", "Port", "\(tap)5", "qos=@q"]
     script += ["--", "--id=@q", "create", "QoS", "type=linux-htb", "other_config:max-rate=1000", "queues:0=@u"] + ids
     script += ["--", "--id=@u", "create", "Queue", "other_config:max-rate=1000"] + ids
     _ = try db.oracle("ovs-vsctl", arguments: script)
@@ -103,7 +110,7 @@ import VirtXML
     for table in ["Port", "Interface"] {
       let names = snapshot.rows(table).values.compactMap { $0["name"]?.scalar?.stringValue }.sorted()
       #expect(names.allSatisfy { !$0.hasPrefix("other") }, "\(table): \(names)")
-      #expect(names.count <= 8, "\(table): \(names)")
+      #expect(names.count <= 9, "\(table): \(names)")
     }
     #expect(snapshot.rows("Bridge").values.allSatisfy { ($0["ports"]?.count ?? 0) <= 6 })
     // Two rounds: the rows named (vnet5's QoS and queue among them, by their marks), then the ports'
@@ -119,7 +126,7 @@ import VirtXML
     #expect(
       Set(actions) == [
         "add port vnet1 to br0 (tag=120, policing 1024 kbit/s, linux-htb QoS)",
-        "move port vnet2 from br1 to br0", "retag port vnet2: tag=999 → tag=120", "set external_ids of vnet2",
+        "move port vnet2 from fk999 to br0", "retag port vnet2: tag=999 → tag=120", "set external_ids of vnet2",
         "move port vnet3 from fk140 to br1", "retag port vnet3: tag=140 → tag=130", "set external_ids of vnet3",
         "retag port vnet4: untagged → tag=140", "set external_ids of vnet4",
         "set external_ids of port vnet5", "set external_ids of vnet5", "police vnet5 at 1024 kbit/s, burst 2048 kbit",
@@ -166,6 +173,65 @@ import VirtXML
     await direct.close()
     let (_, stillDrifted, _) = try await Self.fullPlan(desired, db: db)
     #expect(stillDrifted.count == fullActions.count + 1, "\(stillDrifted)")
+  }
+
+  /// The command itself, on libvirt's test driver (a file of running domains each process reads):
+  /// `reconcile --domain web1` next to web2, whose ports are drifted too, prints what a full
+  /// `reconcile` of a host running only web1 prints, commits it, and leaves web2's ports alone.
+  @Test func theCommandDoesForOneDomainWhatTheFullReadDoes() async throws {
+    let db = try await PrivateOVSDB.start()
+    defer { db.stop() }
+    // libvirt keeps vnet* target names for those it makes: the test driver would rename them.
+    try Self.drift(db, others: 200, tap: "bnet")
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "add-port", "br0", "cnet1", "tag=999")
+    let dir = try TemporaryDirectory.make("slicecli")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    func domain(_ name: String, _ uuid: String, _ interfaces: [String]) -> String {
+      """
+      <domain type='test'><name>\(name)</name><uuid>\(uuid)</uuid><memory>8192</memory><vcpu>1</vcpu>
+      <os><type arch='x86_64'>hvm</type></os><devices>\(interfaces.joined())</devices></domain>
+      """
+    }
+    let web1 = domain("web1", Self.vmID, Self.web1Interfaces(tap: "bnet"))
+    let web2 = domain(
+      "web2", "0b5a4c1e-9d3f-4f6a-8e2b-7c1d0e9f8a7b",
+      [Self.interface("cnet1", bridge: "br0", mac: "52:54:00:00:02:01", vlan: "<vlan><tag id='300'/></vlan>")])
+    try "<node>\(web1)</node>".write(toFile: dir + "/web1.xml", atomically: true, encoding: .utf8)
+    try "<node>\(web1)\(web2)</node>".write(toFile: dir + "/both.xml", atomically: true, encoding: .utf8)
+    func reconcile(_ arguments: [String], host: String) throws -> CLI.Result {
+      try CLI.run(["reconcile", "--db", db.remote, "--connect", "test://\(dir)/\(host).xml"] + arguments, in: dir)
+    }
+
+    let full = try reconcile(["--dry-run", "--json"], host: "web1")
+    try #require(full.status == 0, "\(full.stderr)")
+    // ovsdb-server logs each request and reply of the one-domain run: no monitor, nothing of the
+    // 200 other VMs' rows.
+    let log = db.sandbox.directory + "/ovsdb-server.log"
+    let control = db.sandbox.directory + "/ovsdb-server.ctl"
+    _ = try db.oracle("ovs-appctl", "-t", control, "vlog/set", "jsonrpc:file:dbg")
+    let logged = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
+    let one = try reconcile(["--domain", "web1", "--dry-run", "--json"], host: "both")
+    _ = try db.oracle("ovs-appctl", "-t", control, "vlog/set", "jsonrpc:file:info")
+    #expect(one.status == 0, "\(one.stderr)")
+    let traffic = String(
+      decoding: try #require(FileManager.default.contents(atPath: log)).dropFirst(logged), as: UTF8.self)
+    #expect(traffic.contains("method=\"transact\""), "\(traffic)")
+    #expect(!traffic.contains("monitor"), "\(traffic)")
+    #expect(!traffic.contains("other-vm-") && !traffic.contains("other1"), "\(traffic.prefix(3000))")
+    #expect(one.stdout == full.stdout)
+    #expect(try JSONParser.parse(full.stdout)["ports"] == 5)
+    #expect((try JSONParser.parse(full.stdout)["operations"]?.intValue ?? 0) > 10, "\(full.stdout)")
+
+    let done = try reconcile(["--domain", "web1"], host: "both")
+    #expect(done.status == 0, "\(done.stderr)")
+    let actions = try #require(try JSONParser.parse(full.stdout)["actions"]?.arrayValue?.compactMap(\.stringValue))
+    #expect(done.stdout == actions.map { $0 + "\n" }.joined())
+    let again = try reconcile(["--json"], host: "web1")
+    #expect(try JSONParser.parse(again.stdout)["operations"] == 0, "\(again.stdout)")
+    #expect(try db.oracle("ovs-vsctl", "get", "Port", "cnet1", "tag") == "999\n")
+    let quiet = try reconcile(["--domain", "web1"], host: "both")
+    #expect(quiet.status == 0 && quiet.stdout.isEmpty)
+    #expect(quiet.stderr == "ovsvirt: 5 VM ports already right, nothing to do\n")
   }
 
   /// The other VMs' Port and Interface rows, as ovsdb-client dumps them.
