@@ -22,9 +22,10 @@ extension Reconciler {
 
   /// Plans `desired` (one VM's ports) on the slice of the switch they touch and commits it guarded
   /// by what was read, rereading and replanning when a guard fails, as `reconcile(_:client:)` does
-  /// on its replica. Returns nil, having written nothing, when the full read must decide:
-  /// - the slice holds QoS or Queue rows of this VM's that no port it read uses (the full plan
-  ///   sweeps ovsvirt's unused ones, and only the full read shows that nothing else uses them);
+  /// on its replica. The sweep of unused QoS rows sees this VM's only (those marked with its taps
+  /// or vm-id): other VMs' are left to a full reconcile. Returns nil, having written nothing, when
+  /// the full read must decide:
+  /// - a Queue row of this VM's that no QoS row read uses (`SwitchSlice.hasUnusedQueue`);
   /// - the slice cannot be read as the switch would show (a port on two bridges);
   /// - the server refused the transaction for something other than a guard (a constraint): the
   ///   full path then reports it with today's message.
@@ -33,10 +34,9 @@ extension Reconciler {
   ) async throws -> Outcome? {
     for _ in 0...maxConflictRetries {
       guard let slice = try await readSlice(of: desired, transact: transact) else { return nil }
+      guard !slice.hasUnusedQueue else { return nil }
       let snapshot = slice.snapshot
       let state = SwitchState(snapshot)
-      var sweep = TransactionBuilder(snapshot: snapshot)
-      guard SwitchPlanner().sweepOrphanedQoS(state: state, in: &sweep).isEmpty else { return nil }
       var txn = TransactionBuilder(snapshot: snapshot)
       let (actions, problems) = plan(desired, state: state, in: &txn)
       let count = txn.operations.count

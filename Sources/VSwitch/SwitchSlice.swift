@@ -10,8 +10,9 @@ import OVSDB
 /// or a bridge), the bridge holding each port read and every fake bridge (so a port tagged with a
 /// fake bridge's VLAN is shown on it), the ports' QoS rows and their queues. A Bridge row's `ports`
 /// lists only the ports read (the column is neither guarded nor written by `ensurePort`). The QoS and
-/// Queue rows marked with a plug's tap name or VM id are read too, so that a caller can tell whether
-/// a sweep of unused QoS rows would touch this VM's (the slice cannot tell for anyone else's).
+/// Queue rows marked with a plug's tap name or VM id are read too, with the ports that use such a
+/// QoS row, so the sweep of unused QoS rows judges this VM's as on the whole switch (and sees no one
+/// else's); a Queue row of its that no QoS read uses it cannot judge (`hasUnusedQueue`).
 public struct SwitchSlice: Sendable {
   /// Something the slice cannot show as the whole switch would (a port on two bridges): read it all.
   public struct Unjudgeable: Error, Sendable, CustomStringConvertible {
@@ -35,6 +36,8 @@ public struct SwitchSlice: Sendable {
   private var holders: [RowUUID: RowUUID?] = [:]
   /// Rows asked for by UUID (QoS, Queue): each is asked once, found or not.
   private var asked: Set<RowUUID> = []
+  /// QoS rows whose ports were asked for (those no port read used).
+  private var askedUsers: Set<RowUUID> = []
   private var pending: [Read]
   private var first: [DBOperation]?
 
@@ -79,6 +82,13 @@ public struct SwitchSlice: Sendable {
         .select(
           table: "Bridge", where: [Condition("ports", .includes, .scalar(.uuid(uuid)))], columns: Self.bridgeColumns))
       pending.append(.holder(uuid))
+    }
+    // A QoS row found by its marks that no port read uses: the ports that do (if any) are read too,
+    // so the plan's sweep of unused QoS rows judges it as on the whole switch.
+    let used = Set((tables["Port"] ?? [:]).values.compactMap { $0["qos"]?.scalar?.uuidValue })
+    for uuid in (tables["QoS"] ?? [:]).keys.sorted() where !used.contains(uuid) && askedUsers.insert(uuid).inserted {
+      reads.append(.select(table: "Port", where: [Condition("qos", .equal, .scalar(.uuid(uuid)))]))
+      pending.append(.rows("Port"))
     }
     var wanted: [(String, RowUUID)] = []
     for row in (tables["Port"] ?? [:]).values {
@@ -126,6 +136,19 @@ public struct SwitchSlice: Sendable {
       tables["Bridge"]?[uuid]?["ports"] = .set(held[uuid] ?? [])
     }
     return ReplicaSnapshot(tables: tables)
+  }
+
+  /// Whether a Queue row of ovsvirt's was read that no QoS row read uses: whether some other QoS
+  /// does, only the whole switch shows (OVSDB cannot select a map by its values), and the plan's
+  /// sweep would delete it.
+  public var hasUnusedQueue: Bool {
+    var used = Set<RowUUID>()
+    for row in (tables["QoS"] ?? [:]).values {
+      for (_, queue) in row["queues"]?.pairs ?? [] { if let uuid = queue.uuidValue { used.insert(uuid) } }
+    }
+    return (tables["Queue"] ?? [:]).contains { uuid, row in
+      !used.contains(uuid) && SwitchTables.isOwned(row["external_ids"]?.stringMap ?? [:])
+    }
   }
 
   /// Rows read per table (what a reconcile of one VM downloaded).

@@ -147,32 +147,52 @@ import VirtXML
     #expect(try Self.otherRows(db) == before)
   }
 
-  @Test func orphansOfThisVMGoToTheFullReadAndOtherVMsOrphansAreLeft() async throws {
+  @Test func unusedQoSRowsOfThisVMAreSweptAsTheFullReadSweepsThemOtherVMsAreLeft() async throws {
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }
     try Self.drift(db, others: 20)
     let owner = "external_ids:\(SwitchTables.ownerKey)=\(SwitchTables.ownerValue)"
-    // Another VM's unused QoS row of ovsvirt's: the full read sweeps it, one VM's reconcile never
-    // touches it.
+    let web1 = "external_ids:vm-id=\(Self.vmID)"
     _ = try db.oracle(
-      "ovs-vsctl", "--no-wait", "create", "QoS", "type=linux-htb", "external_ids:ifname=other3", owner)
+      "ovs-vsctl",
+      arguments: [
+        // Another VM's unused QoS row of ovsvirt's: the full read sweeps it, one VM's reconcile never
+        // reads it.
+        "--no-wait", "create", "QoS", "type=linux-htb", "external_ids:ifname=other3", owner,
+        // One of web1's, its tap renamed since, with its queue: unused, swept by both.
+        "--", "create", "QoS", "type=linux-htb", "external_ids:ifname=vnet9", web1, owner, "queues:0=@u",
+        "--", "--id=@u", "create", "Queue", "external_ids:ifname=vnet9", web1, owner,
+        // One of web1's that another VM's port uses (set by hand): kept by both.
+        "--", "set", "Port", "other2", "qos=@q",
+        "--", "--id=@q", "create", "QoS", "type=linux-htb", "external_ids:ifname=vnet7", web1, owner,
+      ])
     let desired = try Self.web1()
-    let (_, fullActions, _) = try await Self.fullPlan(desired, db: db)
-    #expect(fullActions.contains { $0.hasPrefix("delete unused QoS of other3") }, "\(fullActions)")
+    let (full, fullActions, _) = try await Self.fullPlan(desired, db: db)
+    let theirs = fullActions.filter { $0.hasPrefix("delete unused QoS of other3") }
+    #expect(theirs.count == 1, "\(fullActions)")
+    #expect(fullActions.contains { $0.hasPrefix("delete unused QoS of vnet9") }, "\(fullActions)")
+    #expect(!fullActions.contains { $0.contains("vnet7") }, "\(fullActions)")
+
     let direct = try await OVSDBClient.connect(db.remote)
     let transact: Reconciler.Transact = { try await direct.transact("Open_vSwitch", $0) }
+    let slice = try #require(try await Reconciler.readSlice(of: desired, transact: transact))
+    let portsRead = slice.snapshot.rows("Port").values.compactMap { $0["name"]?.scalar?.stringValue }
+    #expect(portsRead.contains("other2"), "\(portsRead)")
     let planned = try #require(try await Reconciler.reconcile(desired, slice: transact, dryRun: true))
-    #expect(planned.actions == fullActions.filter { !$0.hasPrefix("delete unused QoS of other3") })
+    #expect(planned.actions == fullActions.filter { !theirs.contains($0) })
+    #expect(planned.operations == full.operations.count - 1)
+    let done = try #require(try await Reconciler.reconcile(desired, slice: transact))
+    #expect(done.actions == planned.actions)
+    let (_, after, _) = try await Self.fullPlan(desired, db: db)
+    #expect(after == theirs)
 
-    // One of web1's own (its tap renamed since): whether anything else uses it only the full read
-    // can tell, so the slice declines and nothing is written.
-    _ = try db.oracle(
-      "ovs-vsctl", "--no-wait", "create", "QoS", "type=linux-htb", "external_ids:ifname=vnet9",
-      "external_ids:vm-id=\(Self.vmID)", owner)
+    // A Queue row of web1's that no QoS row read uses: only the whole switch shows whether some
+    // other QoS does (OVSDB cannot select a map by value), so the slice declines, writing nothing.
+    _ = try db.oracle("ovs-vsctl", "--no-wait", "create", "Queue", "external_ids:ifname=vnet8", web1, owner)
     #expect(try await Reconciler.reconcile(desired, slice: transact) == nil)
     await direct.close()
-    let (_, stillDrifted, _) = try await Self.fullPlan(desired, db: db)
-    #expect(stillDrifted.count == fullActions.count + 1, "\(stillDrifted)")
+    let (_, still, _) = try await Self.fullPlan(desired, db: db)
+    #expect(still.count == 2 && still.contains { $0.hasPrefix("delete unused queue") }, "\(still)")
   }
 
   /// The command itself, on libvirt's test driver (a file of running domains each process reads):
