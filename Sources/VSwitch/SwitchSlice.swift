@@ -12,7 +12,8 @@ import OVSDB
 /// lists only the ports read (the column is neither guarded nor written by `ensurePort`). The QoS and
 /// Queue rows marked with a plug's tap name or VM id are read too, with the ports that use such a
 /// QoS row, so the sweep of unused QoS rows judges this VM's as on the whole switch (and sees no one
-/// else's); a Queue row of its that no QoS read uses it cannot judge (`hasUnusedQueue`).
+/// else's). What it cannot judge is a Queue row of this VM's that no QoS row read uses
+/// (`hasUnusedQueue`).
 public struct SwitchSlice: Sendable {
   /// Something the slice cannot show as the whole switch would (a port on two bridges): read it all.
   public struct Unjudgeable: Error, Sendable, CustomStringConvertible {
@@ -52,10 +53,9 @@ public struct SwitchSlice: Sendable {
       reads.append(.select(table: table, where: conditions, columns: columns))
       kinds.append(.rows(table))
     }
-    for bridge in Set(plugs.map(\.bridge)).sorted() {
-      read("Bridge", [.equals("name", .string(bridge))], columns: Self.bridgeColumns)
-    }
+    // Each name in all three tables: `ensurePort` guards each so (a tap's name on a Bridge row too).
     for name in names {
+      read("Bridge", [.equals("name", .string(name))], columns: Self.bridgeColumns)
       read("Port", [.equals("name", .string(name))])
       read("Interface", [.equals("name", .string(name))])
     }

@@ -55,12 +55,15 @@ import VirtXML
   }
 
   /// br0 (with fake bridge fk140 on VLAN 140) and br1 (with fk999, which no NIC names) carrying
-  /// `others` ports of other VMs, and web1's ports as an OVS restart and careless admins left them:
+  /// `others` ports of other VMs, a port-less Bridge row named vnet1, and web1's ports as an OVS
+  /// restart and careless admins left them:
   /// vnet1 gone, vnet2 on the wrong bridge and VLAN (shown on fk999), vnet3 on fk140's VLAN (shown on
   /// fk140), vnet4 on br0 untagged without its ids, vnet5 with libvirt's QoS at other rates.
   static func drift(_ db: PrivateOVSDB, others: Int = others, tap: String = "vnet") throws {
     var script = ["--no-wait", "add-br", "br0", "--", "add-br", "br1", "--", "add-br", "fk140", "br0", "140"]
     script += ["--", "add-br", "fk999", "br1", "999"]
+    // A Bridge row named like vnet1 without a port of its own (written raw): its name is guarded too.
+    script += ["--", "--id=@b", "create", "Bridge", "name=\(tap)1", "--", "add", "Open_vSwitch", ".", "bridges", "@b"]
     for index in 0..<others {
       let name = "other\(index)"
       script += [
