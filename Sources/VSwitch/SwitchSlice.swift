@@ -151,9 +151,6 @@ public struct SwitchSlice: Sendable {
     }
   }
 
-  /// Rows read per table (what a reconcile of one VM downloaded).
-  public var rowCounts: [String: Int] { tables.mapValues(\.count) }
-
   /// Keeps `row` (without `_uuid` and `_version`, as a monitor's rows come); returns its UUID.
   @discardableResult
   private mutating func keep(_ row: [String: Datum], in table: String) throws(Unjudgeable) -> RowUUID {
