@@ -206,6 +206,12 @@ public struct ReplicaSnapshot: Sendable {
   /// database (see VSwitch's `DirectChange`).
   public static let empty = ReplicaSnapshot(tables: [:])
 
+  /// Rows read some other way than a monitor (e.g. by `select`): table → UUID → columns. No index
+  /// is built; lookups by column scan, which suits the few rows such a snapshot holds.
+  public init(tables: [String: [RowUUID: [String: Datum]]]) {
+    self.tables = tables
+  }
+
   public func rows(_ table: String) -> [RowUUID: [String: Datum]] { tables[table] ?? [:] }
 
   public func row(_ table: String, _ uuid: RowUUID) -> [String: Datum]? { tables[table]?[uuid] }

@@ -47,10 +47,15 @@ struct ReconcileCommand: AsyncParsableCommand {
     let result: ReconcileRun.Result
     do {
       result = try await reconcile.run(
-        libvirt.access, only: domain, dryRun: options.dryRun, spec: cluster, deadline: options.deadline
-      ) {
-        try await session.startClient()
-      }
+        libvirt.access, only: domain, dryRun: options.dryRun, spec: cluster, deadline: options.deadline,
+        connect: { try await session.startClient() },
+        // One domain's reconcile reads only the rows its ports touch, over a bare connection.
+        connectDirect: { [options] in
+          try await OVSDBClient.connect(
+            options.db, timeout: max(options.deadline - ContinuousClock.now, .milliseconds(1)),
+            tls: options.tls, leaderOnlyFor: SwitchSession.database,
+            deadline: options.deadline)
+        })
     } catch let error as SpecError {
       await reconcile.finish()
       throw CommandFailure.refused(error, in: spec ?? "the spec")

@@ -23,24 +23,61 @@ public final class ReconcileRun: Sendable {
   /// first, in its own transaction, as `watch --spec` does: after a wiped database the chassis
   /// settings come back before the VM ports, and an OVN host's VM ports wait (until `deadline`) for
   /// the br-int that ovn-controller makes once it has them.
+  ///
+  /// `connectDirect`: a bare connection (no monitor) for one domain's reconcile without a spec,
+  /// which then reads only the rows of the switch that domain's ports touch (`SwitchSlice`) and
+  /// commits the same transaction the full read would; when it cannot connect, or the slice cannot
+  /// decide (see `Reconciler.reconcile(_:slice:)`), the whole switch is read as without it.
   public func run(
     _ libvirt: LibvirtAccess, only domain: String?, dryRun: Bool, spec: HostSpec? = nil,
     deadline: ContinuousClock.Instant? = nil,
-    connect: @escaping @Sendable () async throws -> ReplicaClient
+    connect: @escaping @Sendable () async throws -> ReplicaClient,
+    connectDirect: (@Sendable () async throws -> OVSDBClient)? = nil
   ) async throws -> Result {
+    RPCConnection.startEventLoops()
+    if domain != nil, spec == nil, let connectDirect {
+      // The connection is made while libvirt is asked; nothing is read before the taps are known.
+      let direct = Task { try? await connectDirect() }
+      let desired = try await desiredPorts(libvirt, only: domain)
+      if let client = await direct.value {
+        let outcome: Reconciler.Outcome?
+        do {
+          outcome = try await Reconciler.reconcile(
+            desired,
+            slice: { operations in
+              try await client.transact("Open_vSwitch", operations, timeout: Self.remaining(until: deadline))
+            }, dryRun: dryRun)
+        } catch {
+          await client.close()
+          throw error
+        }
+        await client.close()
+        if let outcome { return Result(outcome: outcome, ports: desired.count) }
+      }
+      return try await reconcileAll(desired, dryRun: dryRun, client: try await Self.indexed(connect))
+    }
     // Reading the switch needs nothing from libvirt, and libvirt (loading the library, opening the
     // connection, one XML per domain) is most of a reconcile: both run at once, from the start of
     // the library's load on, once the OVSDB connection's threads exist.
-    RPCConnection.startEventLoops()
-    let switchClient = Task {
-      let client = try await connect()
-      // Indexing the replica for planning is done here too, while libvirt is still working.
-      return (client, await client.replica.map { SwitchState($0.snapshot) })
-    }
+    let switchClient = Task { try await Self.indexed(connect) }
+    let desired = try await desiredPorts(libvirt, only: domain)
+    return try await reconcileAll(
+      desired, dryRun: dryRun, spec: spec, deadline: deadline, client: try await switchClient.value)
+  }
+
+  /// The client `connect` makes, with its replica indexed for planning (done while libvirt works).
+  private static func indexed(
+    _ connect: @Sendable () async throws -> ReplicaClient
+  ) async throws -> (ReplicaClient, SwitchState?) {
+    let client = try await connect()
+    return (client, await client.replica.map { SwitchState($0.snapshot) })
+  }
+
+  /// The OVS ports libvirt's running domains (or `domain`) want, read on libvirt's own thread.
+  private func desiredPorts(_ libvirt: LibvirtAccess, only domain: String?) async throws -> [DesiredPort] {
     let executor = libvirtThread
-    let desired: [DesiredPort]
     do {
-      desired = try await executor.run {
+      return try await executor.run {
         let connection = try libvirt.open()
         let ports = try DesiredPort.fromLibvirt(connection, only: domain)
         // The connection is closed after the answer, off the critical path (the test driver
@@ -52,7 +89,14 @@ public final class ReconcileRun: Sendable {
       // A libvirt failure is the one reported; the OVSDB connection, if made, ends with the process.
       throw CommandFailure.classify(error, subject: domain.map { "domain '\($0)'" })
     }
-    let (client, prepared) = try await switchClient.value
+  }
+
+  /// The spec's switch part (if any), then `desired` planned on the whole switch and committed.
+  private func reconcileAll(
+    _ desired: [DesiredPort], dryRun: Bool, spec: HostSpec? = nil, deadline: ContinuousClock.Instant? = nil,
+    client indexed: (ReplicaClient, SwitchState?)
+  ) async throws -> Result {
+    let (client, prepared) = indexed
     do {
       var specChanges: [String] = []
       if let spec {
@@ -69,6 +113,13 @@ public final class ReconcileRun: Sendable {
       await client.close()
       throw error
     }
+  }
+
+  /// What is left until `deadline` for one request (at least a millisecond: an expired deadline
+  /// then times that request out); 30 s without one.
+  static func remaining(until deadline: ContinuousClock.Instant?) -> Duration {
+    guard let deadline else { return .seconds(30) }
+    return max(deadline - ContinuousClock.now, .milliseconds(1))
   }
 
   /// The spec's switch part, committed (or, for a dry run, only planned): what changed.
