@@ -52,17 +52,13 @@ let package = Package(
       providers: [.apt(["libvirt-dev"])]
     ),
     .target(name: "Libvirt", dependencies: ["CLibvirt"]),
-    .systemLibrary(
-      name: "CLibXML2",
-      pkgConfig: "libxml-2.0",
-      providers: [.apt(["libxml2-dev"])]
-    ),
-    // Debian's libyaml, for the spec loader's own event reader (Sources/OVSVirt/Spec/YAMLComposer.swift).
-    .systemLibrary(
-      name: "CYAML",
-      pkgConfig: "yaml-0.1",
-      providers: [.apt(["libyaml-dev"])]
-    ),
+    // libxml2 and libyaml: their headers (libxml2-dev, libyaml-dev), and a loader that opens the
+    // library on first use, as Libvirt does for libvirt. Linked, they were loaded and relocated at
+    // every start (libxml2 with ICU, zlib and liblzma: ~1.1 M instructions before main), OVS-only
+    // commands included. Sources/CLibXML2/include/libxml links to /usr/include/libxml2/libxml, the
+    // directory pkg-config names, whose libs flag would link the library.
+    .target(name: "CLibXML2"),
+    .target(name: "CYAML"),
     .target(
       name: "VirtXML",
       dependencies: ["CLibXML2", .product(name: "Mustache", package: "swift-mustache")]
@@ -98,9 +94,12 @@ let package = Package(
       // lld packs them (gold, swiftc's default here, cannot). Symbols not exported: 19,061 dynamic
       // symbols (the static Swift runtime and Foundation) made the runtime's start-up dladdr walk
       // them all (0.57 M instructions) and weighed on every symbol the loader looked up; 530 remain.
+      // libstdc++ linked statically: Linker/static-libstdc++/libstdc++.so, found first in the
+      // library path, is a linker script naming GCC's libstdc++.a (why: see that file).
       linkerSettings: [
         .unsafeFlags([
           "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+          "-L", Context.packageDirectory + "/Linker/static-libstdc++",
         ])
       ]
     ),

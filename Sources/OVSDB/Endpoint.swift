@@ -31,13 +31,23 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
   /// Parses a remote list as OVS tools take it for one database (`tcp:A:6641,tcp:B:6641,ssl:C:6641`):
   /// the servers of one cluster, in the order to try them. Spaces around the commas are allowed.
   public static func list(_ remotes: String) throws(OVSDBError) -> [Endpoint] {
-    let parts = remotes.split(separator: ",", omittingEmptySubsequences: false).map {
-      String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-    }
+    let parts = remotes.split(separator: ",", omittingEmptySubsequences: false).map(trimmed)
     guard !parts.contains(where: \.isEmpty) else { throw .invalidEndpoint(remotes) }
     var endpoints: [Endpoint] = []
     for part in parts { endpoints.append(try Endpoint(part)) }
     return endpoints
+  }
+
+  /// `part` without the whitespace around it. By index, not by `reversed()` and `drop(while:)`:
+  /// their nested generic types were instantiated from mangled names at every start, each first
+  /// conformance check scanning the binary's conformance records (2.0 M instructions of a
+  /// `port set`'s 7.6 M, callgrind).
+  static func trimmed(_ part: Substring) -> String {
+    var start = part.startIndex
+    var end = part.endIndex
+    while start < end, part[start].isWhitespace { start = part.index(after: start) }
+    while end > start, part[part.index(before: end)].isWhitespace { end = part.index(before: end) }
+    return String(part[start..<end])
   }
 
   public var isTLS: Bool {

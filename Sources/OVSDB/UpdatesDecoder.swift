@@ -284,24 +284,21 @@ struct UpdatesDecoder {
   }
 
   /// `{column: value, …}` of the matcher's table; columns the schema does not know are skipped.
+  /// The values are read first, then the row is made by `ColumnMatcher.row()`, from a copy of a
+  /// row with the same columns when there is one (no String hashed).
   mutating func row(_ columns: inout ColumnMatcher) throws(OVSDBError) -> [String: Datum] {
-    // Sized from the last row up front: `reserveCapacity` on an empty dictionary goes through the
-    // standard library's unspecialized resize, whose generic metadata lookups cost more than the
-    // row's own decoding (callgrind).
-    var row = [String: Datum](minimumCapacity: columns.lastRowCount)
     columns.startRow()
     try expect(UInt8(ascii: "{"))
     if try peek() == UInt8(ascii: "}") {
       cursor.position += 1
-      columns.lastRowCount = 0
-      return row
+      return [:]
     }
     while true {
       let index = try key { columns.index(of: $0) }
       try expect(UInt8(ascii: ":"))
       cursor.skipWhitespace()
       if let shape = columns.entries[index].shape {
-        row[columns.entries[index].name] = try datum(shape)
+        columns.found(index, try datum(shape))
       } else {
         try skip()
       }
@@ -309,8 +306,7 @@ struct UpdatesDecoder {
       case UInt8(ascii: ","): cursor.position += 1
       case UInt8(ascii: "}"):
         cursor.position += 1
-        columns.lastRowCount = row.count
-        return row
+        return columns.row()
       default: throw violation("expected ',' or '}'")
       }
     }

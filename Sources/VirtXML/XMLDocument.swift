@@ -4,47 +4,62 @@ import CLibXML2
 /// Not Sendable: a libxml2 tree must not be touched from two threads at once.
 public final class XMLTree {
   let document: xmlDocPtr
+  /// libxml2's functions (opened on first use, see CLibXML2.h).
+  let xml: UnsafePointer<ovsvirt_xml_api>
 
   /// Parses `text` without touching the network or expanding external entities. A tree only read,
   /// never written back, may drop the whitespace between elements (`keepingLayout: false`): with
   /// half the nodes, reading a running domain's XML (reconcile reads every one) takes a third less.
   public init(_ text: String, keepingLayout: Bool = true) throws(XMLError) {
+    guard let xml = ovsvirt_xml_open() else { throw XMLError(String(cString: ovsvirt_xml_open_error())) }
     var options = XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
     options |= XML_PARSE_COMPACT.rawValue
     if !keepingLayout { options |= XML_PARSE_NOBLANKS.rawValue }
     let parsed: xmlDocPtr? = text.withCString { cString in
-      xmlReadMemory(cString, Int32(text.utf8.count), "domain.xml", "UTF-8", Int32(options))
+      xml.pointee.readMemory(cString, Int32(text.utf8.count), "domain.xml", "UTF-8", Int32(options))
     }
     guard let parsed else {
-      let detail = xmlGetLastError().flatMap { $0.pointee.message }.map { String(cString: $0) } ?? "not well-formed"
+      let detail =
+        xml.pointee.getLastError().flatMap { $0.pointee.message }.map { String(cString: $0) } ?? "not well-formed"
       throw XMLError("invalid XML: \(detail.trimmingTrailingNewline())")
     }
     // Declarations in a DOCTYPE (entities) would be lost on writing the tree back, leaving `&name;`
     // references nothing defines: libvirt's XML never has them, so they are refused (found by fuzzing).
     if parsed.pointee.intSubset?.pointee.children != nil {
-      xmlFreeDoc(parsed)
+      xml.pointee.freeDoc(parsed)
       throw XMLError("invalid XML: a DOCTYPE with declarations (entities) is not supported; libvirt's XML has none")
     }
     document = parsed
+    self.xml = xml
   }
 
   deinit {
-    xmlFreeDoc(document)
+    xml.pointee.freeDoc(document)
   }
 
   /// The root element.
   public var root: XMLElement? {
-    xmlDocGetRootElement(document).map { XMLElement(node: $0, tree: self) }
+    xml.pointee.docGetRootElement(document).map { XMLElement(node: $0, tree: self) }
   }
 
   /// The document as text, with the XML declaration omitted (libvirt neither needs nor emits one).
   public func serialized() -> String {
-    guard let rootNode = xmlDocGetRootElement(document) else { return "" }
-    guard let buffer = xmlBufferCreate() else { return "" }
-    defer { xmlBufferFree(buffer) }
-    _ = xmlNodeDump(buffer, document, rootNode, 0, 0)
-    guard let content = xmlBufferContent(buffer) else { return "" }
+    guard let rootNode = xml.pointee.docGetRootElement(document) else { return "" }
+    return serialized(rootNode)
+  }
+
+  /// `node` as XML text.
+  func serialized(_ node: xmlNodePtr) -> String {
+    guard let buffer = xml.pointee.bufferCreate() else { return "" }
+    defer { xml.pointee.bufferFree(buffer) }
+    _ = xml.pointee.nodeDump(buffer, document, node, 0, 0)
+    guard let content = xml.pointee.bufferContent(buffer) else { return "" }
     return String(cString: content)
+  }
+
+  /// Frees memory libxml2 allocated and handed over (xmlFree).
+  func free(_ pointer: UnsafeMutableRawPointer) {
+    xml.pointee.freeFunction.pointee?(pointer)
   }
 }
 
@@ -52,12 +67,13 @@ public final class XMLTree {
 public struct XMLElement {
   let node: xmlNodePtr
   let tree: XMLTree
+  var xml: ovsvirt_xml_api { tree.xml.pointee }
 
   public var name: String { node.pointee.name.map { String(cString: $0) } ?? "" }
 
   public func attribute(_ name: String) -> String? {
-    guard let value = xmlGetProp(node, name) else { return nil }
-    defer { ovsvirt_xml_free(value) }
+    guard let value = xml.getProp(node, name) else { return nil }
+    defer { tree.free(value) }
     return String(cString: value)
   }
 
@@ -84,11 +100,11 @@ public struct XMLElement {
   /// Names are compared as C strings, `name` converted once: making a Swift string of every
   /// child's name cost more than libxml2's parse when reading hundreds of domains.
   private func forEachChild(named name: String?, _ body: (XMLElement) -> Bool) {
+    let strEqual = xml.strEqual
     func walk(_ wanted: UnsafePointer<xmlChar>?) {
       var child = node.pointee.children
       while let current = child {
-        if current.pointee.type == XML_ELEMENT_NODE, wanted.map({ xmlStrEqual(current.pointee.name, $0) != 0 }) ?? true
-        {
+        if current.pointee.type == XML_ELEMENT_NODE, wanted.map({ strEqual(current.pointee.name, $0) != 0 }) ?? true {
           guard body(XMLElement(node: current, tree: tree)) else { return }
         }
         child = current.pointee.next
@@ -111,11 +127,11 @@ extension String {
 // attributes, comments, whitespace) stays as it was.
 extension XMLElement {
   public func setAttribute(_ name: String, _ value: String) {
-    _ = xmlSetProp(node, name, value)
+    _ = xml.setProp(node, name, value)
   }
 
   public func removeAttribute(_ name: String) {
-    _ = xmlUnsetProp(node, name)
+    _ = xml.unsetProp(node, name)
   }
 
   /// Names of the element's attributes, in document order.
@@ -132,11 +148,11 @@ extension XMLElement {
   /// Appends a new child element, or inserts it right after `sibling` when given.
   @discardableResult
   public func addChild(_ name: String, after sibling: XMLElement? = nil) -> XMLElement? {
-    guard let child = xmlNewDocNode(tree.document, nil, name, nil) else { return nil }
+    guard let child = xml.newDocNode(tree.document, nil, name, nil) else { return nil }
     if let sibling {
-      _ = xmlAddNextSibling(sibling.node, child)
+      _ = xml.addNextSibling(sibling.node, child)
     } else {
-      _ = xmlAddChild(node, child)
+      _ = xml.addChild(node, child)
     }
     return XMLElement(node: child, tree: tree)
   }
@@ -145,22 +161,18 @@ extension XMLElement {
   /// blank line is left behind).
   public func remove() {
     if let previous = node.pointee.prev, previous.pointee.type == XML_TEXT_NODE,
-      xmlIsBlankNode(previous) != 0
+      xml.isBlankNode(previous) != 0
     {
-      xmlUnlinkNode(previous)
-      xmlFreeNode(previous)
+      xml.unlinkNode(previous)
+      xml.freeNode(previous)
     }
-    xmlUnlinkNode(node)
-    xmlFreeNode(node)
+    xml.unlinkNode(node)
+    xml.freeNode(node)
   }
 
   /// The element alone as XML text.
   public func serialized() -> String {
-    guard let buffer = xmlBufferCreate() else { return "" }
-    defer { xmlBufferFree(buffer) }
-    _ = xmlNodeDump(buffer, tree.document, node, 0, 0)
-    guard let content = xmlBufferContent(buffer) else { return "" }
-    return String(cString: content)
+    tree.serialized(node)
   }
 }
 
@@ -168,14 +180,14 @@ extension XMLElement {
   /// The element's text content (e.g. `<uuid>`'s value); setting it replaces the children.
   public var text: String {
     get {
-      guard let content = xmlNodeGetContent(node) else { return "" }
-      defer { ovsvirt_xml_free(content) }
+      guard let content = xml.nodeGetContent(node) else { return "" }
+      defer { tree.free(content) }
       return String(cString: content)
     }
     nonmutating set {
-      guard let escaped = xmlEncodeSpecialChars(tree.document, newValue) else { return }
-      defer { ovsvirt_xml_free(escaped) }
-      xmlNodeSetContent(node, escaped)
+      guard let escaped = xml.encodeSpecialChars(tree.document, newValue) else { return }
+      defer { tree.free(escaped) }
+      xml.nodeSetContent(node, escaped)
     }
   }
 }

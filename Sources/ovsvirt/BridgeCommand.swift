@@ -33,7 +33,9 @@ struct BridgeCommand: AsyncParsableCommand {
       }
     }
 
-    func run() async throws {
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
       let session = SwitchSession(options: options)
       let bridge = try checked { () throws(VSwitch.ValidationError) in try InterfaceName(name, role: "bridge") }
       let fakeVLAN = try vlan.map { v in

@@ -49,8 +49,8 @@ enum Main {
         return
       }
       // The commands admins run in loops, when their line is plain; argument-parser otherwise.
-      if var quick = QuickParse.command(arguments) {
-        try await quick.run()
+      if let quick = QuickParse.command(arguments) {
+        try await quick.runQuick()
         return
       }
       var command = try OVSVirtCommand.parseAsRoot(arguments)

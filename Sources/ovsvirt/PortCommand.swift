@@ -72,7 +72,9 @@ struct PortCommand: AsyncParsableCommand {
     var otherConfig: [String] = []
     @Flag(help: "Accept a port that already exists here with the same settings.") var mayExist = false
 
-    func run() async throws {
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
       let port = try checked { () throws(VSwitch.ValidationError) in try InterfaceName(name, role: "port") }
       let settings = try vlan.settings(port: name)
       let members =
@@ -124,7 +126,9 @@ struct PortCommand: AsyncParsableCommand {
     @Argument var name: String
     @Flag(help: "Succeed if the port does not exist.") var ifExists = false
 
-    func run() async throws {
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
       let planner = SwitchPlanner(ifExists: ifExists)
       let name = name
       try await SwitchSession(options: options).change(.lookup(planner.directDeletePort(name))) { txn in
@@ -141,7 +145,9 @@ struct PortCommand: AsyncParsableCommand {
     @Argument var name: String
     @OptionGroup var vlan: VLANOptions
 
-    func run() async throws {
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
       let settings = try vlan.settings(port: name)
       let name = name
       let planner = SwitchPlanner()

@@ -17,7 +17,7 @@ import OVSDB
 enum QuickParse {
   /// The command `arguments` (after `LeadingOptions.reorder`) name, parsed and validated; nil when
   /// argument-parser must decide.
-  static func command(_ arguments: [String]) -> (any AsyncParsableCommand)? {
+  static func command(_ arguments: [String]) -> (any QuickCommand)? {
     guard arguments.count >= 2 else { return nil }
     let rest = arguments.dropFirst(2)
     do throws(Declined) {
@@ -51,15 +51,33 @@ enum QuickParse {
   }
 }
 
-/// A plain command line split into its options and positionals (see `QuickParse`).
+/// A command `QuickParse` produces. `runQuick` is `run` on the caller's executor: `Main` calls it
+/// on the main thread, and on the direct path (a blocking connection, see `SwitchSession+Direct`)
+/// nothing hops to Swift's global executor, whose first job starts its worker threads (four
+/// short-lived threads per command before). The full path, when the direct one cannot decide,
+/// still runs its clients on their own executors.
+protocol QuickCommand: AsyncParsableCommand {
+  nonisolated(nonsending) func runQuick() async throws
+}
+
+extension PortCommand.Add: QuickCommand {}
+extension PortCommand.SetVLAN: QuickCommand {}
+extension PortCommand.Delete: QuickCommand {}
+extension TunnelCommand.Add: QuickCommand {}
+extension BridgeCommand.Add: QuickCommand {}
+
+/// A plain command line split into its options and positionals (see `QuickParse`). Names are
+/// kept in arrays, searched in order: a command has a dozen at most, and a `Set` or `Dictionary`
+/// of Strings here cost a conformance scan of the binary on first use (0.44 M instructions each,
+/// callgrind), more than the whole parse.
 struct QuickArguments {
-  private var values: [String: [String]] = [:]
-  private var flags: Set<String> = []
+  private var values: [(name: String, value: String)] = []
+  private var flags: [String] = []
   private(set) var positionals: [String] = []
 
   /// `options` take a value (`repeatable` ones may be given more than once), `flagNames` do not.
   init(
-    _ tokens: ArraySlice<String>, options: Set<String>, repeatable: Set<String> = [], flags flagNames: Set<String>
+    _ tokens: ArraySlice<String>, options: [String], repeatable: [String] = [], flags flagNames: [String]
   ) throws(QuickParse.Declined) {
     var index = tokens.startIndex
     while index < tokens.endIndex {
@@ -77,7 +95,8 @@ struct QuickArguments {
         name = String(body[..<equals])
         value = String(body[body.index(after: equals)...])
       } else if flagNames.contains(String(body)) {
-        guard flags.insert(String(body)).inserted else { throw QuickParse.Declined() }
+        guard !flags.contains(String(body)) else { throw QuickParse.Declined() }
+        flags.append(String(body))
         continue
       } else {
         guard index < tokens.endIndex else { throw QuickParse.Declined() }
@@ -86,17 +105,17 @@ struct QuickArguments {
         index += 1
       }
       guard options.contains(name), !value.isEmpty, !value.hasPrefix("-"),
-        values[name] == nil || repeatable.contains(name)
+        !values.contains(where: { $0.name == name }) || repeatable.contains(name)
       else { throw QuickParse.Declined() }
-      values[name, default: []].append(value)
+      values.append((name, value))
     }
   }
 
   func flag(_ name: String) -> Bool { flags.contains(name) }
 
-  func string(_ name: String) -> String? { values[name]?.first }
+  func string(_ name: String) -> String? { values.first { $0.name == name }?.value }
 
-  func strings(_ name: String) -> [String] { values[name] ?? [] }
+  func strings(_ name: String) -> [String] { values.filter { $0.name == name }.map(\.value) }
 
   func int(_ name: String) throws(QuickParse.Declined) -> Int? {
     guard let text = string(name) else { return nil }
@@ -129,8 +148,8 @@ func quickValidated<T: ParsableArguments>(_ value: T) throws(QuickParse.Declined
 }
 
 extension SwitchOptions {
-  static let quickOptions: Set<String> = ["db", "timeout"]
-  static let quickFlags: Set<String> = ["json", "dry-run", "no-wait"]
+  static let quickOptions: [String] = ["db", "timeout"]
+  static let quickFlags: [String] = ["json", "dry-run", "no-wait"]
 
   static func quick(_ a: QuickArguments) throws(QuickParse.Declined) -> SwitchOptions {
     var options = SwitchOptions()
@@ -149,7 +168,7 @@ extension SwitchOptions {
 }
 
 extension VLANOptions {
-  static let quickOptions: Set<String> = ["access", "trunk", "native", "vlan-mode"]
+  static let quickOptions: [String] = ["access", "trunk", "native", "vlan-mode"]
 
   static func quick(_ a: QuickArguments) throws(QuickParse.Declined) -> VLANOptions {
     var vlan = VLANOptions()
@@ -165,11 +184,11 @@ extension PortCommand.Add {
   static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(
       tokens,
-      options: SwitchOptions.quickOptions.union(VLANOptions.quickOptions).union([
+      options: SwitchOptions.quickOptions + VLANOptions.quickOptions + [
         "bond", "lacp", "bond-mode", "mtu", "patch-peer", "external-id", "other-config",
-      ]),
+      ],
       repeatable: ["external-id", "other-config"],
-      flags: SwitchOptions.quickFlags.union(["internal", "may-exist"]))
+      flags: SwitchOptions.quickFlags + ["internal", "may-exist"])
     let positionals = try a.positionals(2)
     var command = Self()
     command.options = try SwitchOptions.quick(a)
@@ -192,7 +211,7 @@ extension PortCommand.Add {
 extension PortCommand.SetVLAN {
   static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(
-      tokens, options: SwitchOptions.quickOptions.union(VLANOptions.quickOptions), flags: SwitchOptions.quickFlags)
+      tokens, options: SwitchOptions.quickOptions + VLANOptions.quickOptions, flags: SwitchOptions.quickFlags)
     let positionals = try a.positionals(1)
     var command = Self()
     command.options = try SwitchOptions.quick(a)
@@ -205,7 +224,7 @@ extension PortCommand.SetVLAN {
 extension PortCommand.Delete {
   static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(
-      tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags.union(["if-exists"]))
+      tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags + ["if-exists"])
     let positionals = try a.positionals(1)
     var command = Self()
     command.options = try SwitchOptions.quick(a)
@@ -219,8 +238,8 @@ extension TunnelCommand.Add {
   static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(
       tokens,
-      options: SwitchOptions.quickOptions.union(["type", "remote-ip", "local-ip", "key", "dst-port"]),
-      flags: SwitchOptions.quickFlags.union(["may-exist"]))
+      options: SwitchOptions.quickOptions + ["type", "remote-ip", "local-ip", "key", "dst-port"],
+      flags: SwitchOptions.quickFlags + ["may-exist"])
     let positionals = try a.positionals(2)
     guard let remoteIP = a.string("remote-ip") else { throw QuickParse.Declined() }
     var command = Self()
@@ -241,9 +260,9 @@ extension BridgeCommand.Add {
   static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(
       tokens,
-      options: SwitchOptions.quickOptions.union(["parent", "vlan", "datapath-type", "external-id", "other-config"]),
+      options: SwitchOptions.quickOptions + ["parent", "vlan", "datapath-type", "external-id", "other-config"],
       repeatable: ["external-id", "other-config"],
-      flags: SwitchOptions.quickFlags.union(["may-exist"]))
+      flags: SwitchOptions.quickFlags + ["may-exist"])
     let positionals = try a.positionals(1)
     var command = Self()
     command.options = try SwitchOptions.quick(a)

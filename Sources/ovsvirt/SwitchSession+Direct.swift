@@ -18,8 +18,10 @@ extension SwitchSession {
   ///
   /// The connection is a `BlockingConnection` (no event loop threads, each wait a poll bounded by
   /// --timeout); when it cannot connect, `OVSDBClient` tries, and its failure is the one reported.
+  /// Runs on the caller's executor (`nonisolated(nonsending)`, as `send` and its `transact`): on
+  /// the direct path, no job goes to Swift's global executor, so no worker thread starts.
   @discardableResult
-  func change(
+  nonisolated(nonsending) func change(
     _ route: DirectRoute?, planned body: @escaping @Sendable (inout TransactionBuilder) throws -> Void
   ) async throws -> Int {
     guard let route, !options.dryRun else { return try await change(body) }
@@ -61,8 +63,8 @@ extension SwitchSession {
 
   /// The direct transaction and its acknowledgement, each transaction by `transact`; nil when the
   /// full path must decide.
-  private func send(
-    _ route: DirectRoute, transact: ([DBOperation]) async throws -> [OperationResult]
+  private nonisolated(nonsending) func send(
+    _ route: DirectRoute, transact: nonisolated(nonsending) ([DBOperation]) async throws -> [OperationResult]
   ) async throws -> Int? {
     let change: DirectChange
     switch route {

@@ -25,7 +25,9 @@ struct TunnelCommand: AsyncParsableCommand {
     @Option(help: "UDP destination port (vxlan defaults to 4789).") var dstPort: Int?
     @Flag(help: "Accept a tunnel that already exists here with the same settings.") var mayExist = false
 
-    func run() async throws {
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
       guard let kind = InterfaceSpec.Kind(rawValue: type), kind.isTunnel else {
         throw CommandFailure.refused("tunnel '\(name)': type '\(type)' is not vxlan, geneve or gre")
       }

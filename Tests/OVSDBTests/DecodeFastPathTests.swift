@@ -144,5 +144,31 @@ import Testing
     #expect(
       decoded[2].change
         == .insert(["name": "p2", "tag": -2, "weight": .scalar(.real(1.5)), "lacp_fallback": false]))
+    // The second row of each shape is made from a copy of the first (ColumnMatcher's templates):
+    // its own values, none of the first's.
+    #expect(decoded[3].change == .insert(["name": "p3", "tag": 3, "trunks": .set([1, 2])]))
+    #expect(decoded[4].change == .insert(["name": "p4", "trunks": .empty]))
+    #expect(
+      decoded[5].change
+        == .insert(["name": "p5", "tag": -5, "weight": .scalar(.real(1.5)), "lacp_fallback": false]))
+  }
+
+  @Test func rowsWithTheSameColumnsInAnotherOrderOrAColumnTwice() throws {
+    let schema = try #require(ValueTests.portSchema)
+    let bodies = [
+      #"{"name":"a","tag":1}"#, #"{"tag":2,"name":"b"}"#, #"{"name":"c","tag":3,"tag":4}"#, #"{"name":"d"}"#,
+      #"{"tag":5,"name":"e"}"#, #"{}"#, #"{"name":"f","tag":6}"#,
+    ]
+    let rows = bodies.enumerated().map { i, body in
+      #""\#(String(format: "%08x-0000-4000-8000-000000000000", i))":{"modify":\#(body)}"#
+    }
+    let text = #"{"Port":{"# + rows.joined(separator: ",") + "}}"
+    let updates = try TableUpdates(raw: RawJSON(validated: Array(text.utf8)), version2: true, schema: schema)
+    let decoded = try #require(updates.tables["Port"]).map(\.change)
+    #expect(
+      decoded == [
+        .diff(["name": "a", "tag": 1]), .diff(["name": "b", "tag": 2]), .diff(["name": "c", "tag": 4]),
+        .diff(["name": "d"]), .diff(["name": "e", "tag": 5]), .diff([:]), .diff(["name": "f", "tag": 6]),
+      ])
   }
 }

@@ -32,20 +32,25 @@ enum YAMLComposer {
 
   /// The document in `bytes` (UTF-8), or nil for a stream with no document (empty, or comments).
   static func compose(_ bytes: UnsafeBufferPointer<UInt8>) throws(YAMLFailure) -> YAMLDocument? {
+    guard let yaml = ovsvirt_yaml_open()?.pointee else {
+      throw YAMLFailure(
+        line: 1, column: 1, problem: String(cString: ovsvirt_yaml_open_error()),
+        fix: "install libyaml-0-2 (scripts/bootstrap does)")
+    }
     var parser = yaml_parser_t()
-    guard yaml_parser_initialize(&parser) == 1 else {
+    guard yaml.parserInitialize(&parser) == 1 else {
       throw YAMLFailure(line: 1, column: 1, problem: "out of memory", fix: "try again")
     }
-    defer { yaml_parser_delete(&parser) }
+    defer { yaml.parserDelete(&parser) }
     // An empty text holds no document (and libyaml wants a non-null input).
     guard let input = bytes.baseAddress, !bytes.isEmpty else { return nil }
-    yaml_parser_set_input_string(&parser, input, bytes.count)
-    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+    yaml.parserSetInputString(&parser, input, bytes.count)
+    yaml.parserSetEncoding(&parser, YAML_UTF8_ENCODING)
     var state = State(expectedBytes: bytes.count)
     var event = yaml_event_t()
     while true {
-      guard yaml_parser_parse(&parser, &event) == 1 else { throw failure(parser, bytes) }
-      defer { yaml_event_delete(&event) }
+      guard yaml.parserParse(&parser, &event) == 1 else { throw failure(parser, bytes) }
+      defer { yaml.eventDelete(&event) }
       if event.type == YAML_STREAM_END_EVENT { break }
       try state.take(event)
     }
