@@ -16,12 +16,13 @@ import Testing
 /// it finds its workers blocked. So the executor keeps threads of its own: up to `eager` are started
 /// as soon as work finds none idle; beyond that one more once a job has waited `grace` (so blocking
 /// jobs cannot deadlock each other, while a burst of integration tests does not start all at once
-/// on two cores). Suites that spawn processes or sleep synchronously are marked `.blockingWork`.
+/// on two cores: with four at once, timing tests of the suite's first seconds failed more often).
+/// Suites that spawn processes or sleep synchronously are marked `.blockingWork`.
 public final class BlockingWorkExecutor: TaskExecutor, @unchecked Sendable {
   public static let shared = BlockingWorkExecutor()
 
-  private let eager = 4
-  private let grace = DispatchTimeInterval.milliseconds(500)
+  private let eager = 2
+  private let grace = DispatchTimeInterval.seconds(1)
   // All below is guarded by `condition`.
   private let condition = NSCondition()
   private var jobs: [UnownedJob] = []

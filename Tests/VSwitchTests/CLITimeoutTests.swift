@@ -49,24 +49,32 @@ import TestSupport
   func commandEndsWithinTheTimeout(_ testCase: Case) async throws {
     let dir = try TemporaryDirectory.make("tmo")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let server = try await ScriptedServer(socketPath: dir + "/db.sock", script: try Self.script(testCase.peer))
     let spec = dir + "/spec.yaml"
     try "bridges:\n  - name: br0\n    ports: [{name: p1, access: 10}]\n".write(
       toFile: spec, atomically: true, encoding: .utf8)
     let arguments =
-      testCase.command.map { $0 == "SPEC" ? spec : $0 } + [
-        "--db", "unix:" + server.path, "--timeout", "2",
-      ]
-    let run = try await TimedRun.start(arguments, in: dir, killAfter: .seconds(Self.timeout + 20))
-    await server.close()
-    #expect(run.status == 2, "\(run.output)")
-    #expect(run.output.contains("within --timeout 2s"), "\(run.output)")
-    // The second of slack is for ovsvirt's own start and exit, which a sanitizer slows down.
-    #expect(run.elapsed < Self.timeout + Integration.slowdown, "took \(run.elapsed)s: \(run.output)")
-    // It gave up because of the timeout, not because of something else that was quicker.
-    #expect(run.elapsed >= Self.timeout - 0.1, "took \(run.elapsed)s: \(run.output)")
-    if testCase.peer == .silentOnWrites {
-      #expect(server.received.contains { $0["method"] == "transact" }, "the write was sent and left unanswered")
+      testCase.command.map { $0 == "SPEC" ? spec : $0 } + ["--timeout", "2"]
+    // Against silentOnWrites the command must reach its write before the 2 s run out: on a machine
+    // swamped by the suite's start (every suite starting its daemons at once) a debug ovsvirt once
+    // spent them all before it, which proves nothing either way. Such a run is tried again (each run
+    // is still held to every bound), at most three times.
+    for attempt in 1...3 {
+      let server = try await ScriptedServer(
+        socketPath: dir + "/db\(attempt).sock", script: try Self.script(testCase.peer))
+      let run = try await TimedRun.start(
+        arguments + ["--db", "unix:" + server.path], in: dir, killAfter: .seconds(Self.timeout + 20))
+      await server.close()
+      #expect(run.status == 2, "\(run.output)")
+      #expect(run.output.contains("within --timeout 2s"), "\(run.output)")
+      // The second of slack is for ovsvirt's own start and exit, which a sanitizer slows down.
+      #expect(run.elapsed < Self.timeout + Integration.slowdown, "took \(run.elapsed)s: \(run.output)")
+      // It gave up because of the timeout, not because of something else that was quicker.
+      #expect(run.elapsed >= Self.timeout - 0.1, "took \(run.elapsed)s: \(run.output)")
+      guard testCase.peer == .silentOnWrites else { return }
+      if server.received.contains(where: { $0["method"] == "transact" }) { return }
+      if attempt == 3 {
+        Issue.record("in 3 runs the write was never sent before the timeout: \(run.output)")
+      }
     }
   }
 
