@@ -20,7 +20,7 @@ extension JSONParser.Cursor {
         guard try peek() == UInt8(ascii: ":") else { throw fail(.unexpectedByte(buffer[position])) }
         position += 1
         skipWhitespace()
-        try skipValue(depth: depth + 1)
+        try skipMember(depth: depth + 1)
         skipWhitespace()
         switch try peek() {
         case UInt8(ascii: ","): position += 1
@@ -40,7 +40,7 @@ extension JSONParser.Cursor {
       }
       while true {
         skipWhitespace()
-        try skipValue(depth: depth + 1)
+        try skipMember(depth: depth + 1)
         skipWhitespace()
         switch try peek() {
         case UInt8(ascii: ","): position += 1
@@ -56,6 +56,17 @@ extension JSONParser.Cursor {
       try skipNumber()
     default:
       _ = try parseValue(depth: depth)
+    }
+  }
+
+  /// A member's or element's value: strings (most of a monitor dump's values: UUIDs, names, the
+  /// tags of `["uuid", …]`) are checked in place, without a recursive call and its dispatch.
+  @inline(__always)
+  mutating func skipMember(depth: Int) throws(JSONParseError) {
+    if position < buffer.count, buffer[position] == UInt8(ascii: "\"") {
+      try skipString()
+    } else {
+      try skipValue(depth: depth)
     }
   }
 
