@@ -258,6 +258,49 @@ import VirtXML
     #expect(quiet.stderr == "ovsvirt: 5 VM ports already right, nothing to do\n")
   }
 
+  /// The bare connection drops at the slice's first read (as when ovsdb-server restarts then): the
+  /// full path takes over on a connection of its own and commits what it would have committed from
+  /// the start, instead of failing the command.
+  @Test func aConnectionDroppedDuringTheSliceFallsBackToTheFullRead() async throws {
+    let db = try await PrivateOVSDB.start()
+    defer { db.stop() }
+    try Self.drift(db, others: 20, tap: "bnet")
+    let dir = try TemporaryDirectory.make("slicedrop")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let web1 = """
+      <node><domain type='test'><name>web1</name><uuid>\(Self.vmID)</uuid><memory>8192</memory><vcpu>1</vcpu>
+      <os><type arch='x86_64'>hvm</type></os><devices>\(Self.web1Interfaces(tap: "bnet").joined())</devices></domain></node>
+      """
+    try web1.write(toFile: dir + "/web1.xml", atomically: true, encoding: .utf8)
+    let (_, expected, _) = try await Self.fullPlan(try Self.web1(tap: "bnet"), db: db)
+    // Closes the connection on the first request it reads, before answering.
+    let dropping = try await ScriptedServer(socketPath: dir + "/drop.sock") { _, _ in .rawThenClose([]) }
+    let run = ReconcileRun()
+    let result: ReconcileRun.Result
+    do {
+      result = try await run.run(
+        LibvirtAccess(uri: "test://\(dir)/web1.xml"), only: "web1", dryRun: false,
+        connect: {
+          let client = ReplicaClient(remote: db.remote, tables: SwitchTables.monitored)
+          _ = try await client.start()
+          return client
+        },
+        connectDirect: { try await OVSDBClient.connect("unix:" + dir + "/drop.sock") })
+    } catch {
+      await run.finish()
+      await dropping.close()
+      throw error
+    }
+    await run.finish()
+    await dropping.close()
+    #expect(dropping.received.first?["method"] == "transact", "\(dropping.received)")
+    #expect(result.ports == 5)
+    #expect(result.outcome.actions.sorted() == expected.sorted())
+    #expect(try db.oracle("ovs-vsctl", "get", "Port", "bnet2", "tag") == "120\n")
+    let (txn, again, _) = try await Self.fullPlan(try Self.web1(tap: "bnet"), db: db)
+    #expect(again.isEmpty && txn.operations.isEmpty, "\(again)")
+  }
+
   /// The other VMs' Port and Interface rows, as ovsdb-client dumps them.
   static func otherRows(_ db: PrivateOVSDB) throws -> [String] {
     let dump = try ["Port", "Interface"].map {

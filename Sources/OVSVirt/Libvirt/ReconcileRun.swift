@@ -26,8 +26,9 @@ public final class ReconcileRun: Sendable {
   ///
   /// `connectDirect`: a bare connection (no monitor) for one domain's reconcile without a spec,
   /// which then reads only the rows of the switch that domain's ports touch (`SwitchSlice`) and
-  /// commits the same transaction the full read would; when it cannot connect, or the slice cannot
-  /// decide (see `Reconciler.reconcile(_:slice:)`), the whole switch is read as without it.
+  /// commits the same transaction the full read would; when it cannot connect, the slice cannot
+  /// decide (see `Reconciler.reconcile(_:slice:)`), or the connection drops on the way, the whole
+  /// switch is read as without it.
   public func run(
     _ libvirt: LibvirtAccess, only domain: String?, dryRun: Bool, spec: HostSpec? = nil,
     deadline: ContinuousClock.Instant? = nil,
@@ -47,6 +48,11 @@ public final class ReconcileRun: Sendable {
             slice: { operations in
               try await client.transact("Open_vSwitch", operations, timeout: Self.remaining(until: deadline))
             }, dryRun: dryRun)
+        } catch OVSDBError.connectionClosed {
+          // Dropped during the slice's reads or its commit (a server restart, a failover): the full
+          // path connects again, as it would have at the start. Reconciling is idempotent, so a
+          // commit that did land is found done there, not repeated.
+          outcome = nil
         } catch {
           await client.close()
           throw error
