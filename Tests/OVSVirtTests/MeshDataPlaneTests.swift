@@ -37,6 +37,19 @@ extension DataPlaneTests {
           #expect(applied.status == 0, "apply on \(host): \(applied.stderr)")
         }
       }
+      /// What each host's switch holds and RSTP says, for a failure's message (ovs-vsctl and ovs-appctl
+      /// as oracles).
+      func switches(_ hosts: [String]) -> String {
+        hosts.map { host in
+          guard let db = lab.hosts[host]?.db else { return "\(host): not in the lab" }
+          let control = db.replacingOccurrences(of: "unix:", with: "").replacingOccurrences(
+            of: "db.sock", with: "ovs-vswitchd.ctl")
+          let show = (try? CLI.runProgram("/usr/bin/ovs-vsctl", ["--db=" + db, "show"], in: lab.directory)) ?? "?"
+          let rstp =
+            (try? CLI.runProgram("/usr/bin/ovs-appctl", ["-t", control, "rstp/show"], in: lab.directory)) ?? "?"
+          return "--- \(host)\n\(show)\(rstp)"
+        }.joined(separator: "\n")
+      }
       /// Time until every pair of `hosts`' endpoints answers (bounded), or nil.
       func allPairsReach(_ hosts: [String], within: Duration = .seconds(60)) async -> Duration? {
         let started = ContinuousClock.now
@@ -101,7 +114,7 @@ extension DataPlaneTests {
       kill(pid, SIGTERM)
       try apply(["h2", "h3"], on: ["h2", "h3"])
       let afterLeave = await allPairsReach(["h2", "h3"])
-      #expect(afterLeave != nil, "h2 and h3 no longer reach each other after h1 left")
+      #expect(afterLeave != nil, "h2 and h3 no longer reach each other after h1 left\n\(switches(["h2", "h3"]))")
       figures.append("h1 (the root) left: \(afterLeave.map { "\($0)" } ?? "never")")
 
       // h1 joins again.
@@ -114,7 +127,7 @@ extension DataPlaneTests {
 
       try apply(["h1", "h2", "h3"], on: ["h1", "h2", "h3"], star: true)
       let star = await allPairsReach(["h1", "h2", "h3"])
-      #expect(star != nil, "not every pair reaches in the star")
+      #expect(star != nil, "not every pair reaches in the star\n\(switches(["h1", "h2", "h3"]))")
       figures.append("mesh → star: \(star.map { "\($0)" } ?? "never")")
 
       try apply(["h1", "h2", "h3"], on: ["h1", "h2", "h3"])
