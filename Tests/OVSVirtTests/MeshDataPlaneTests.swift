@@ -42,13 +42,16 @@ extension DataPlaneTests {
       func switches(_ hosts: [String]) -> String {
         hosts.map { host in
           guard let db = lab.hosts[host]?.db else { return "\(host): not in the lab" }
-          let control = db.replacingOccurrences(of: "unix:", with: "").replacingOccurrences(
-            of: "db.sock", with: "ovs-vswitchd.ctl")
-          let show = (try? CLI.runProgram("/usr/bin/ovs-vsctl", ["--db=" + db, "show"], in: lab.directory)) ?? "?"
-          let rstp =
-            (try? CLI.runProgram("/usr/bin/ovs-appctl", ["-t", control, "rstp/show"], in: lab.directory)) ?? "?"
-          return "--- \(host)\n\(show)\(rstp)"
+          let control = directory(of: db) + "/ovs-vswitchd.ctl"
+          let show = (try? CLI.runProgram(Integration.program("ovs-vsctl"), ["--db=" + db, "show"], in: lab.directory))
+          let rstp = try? CLI.runProgram(
+            Integration.program("ovs-appctl"), ["-t", control, "rstp/show"], in: lab.directory)
+          return "--- \(host)\n\(show ?? "?")\(rstp ?? "?")"
         }.joined(separator: "\n")
+      }
+      /// A sandbox host's directory: its daemons' pidfiles and control sockets sit next to db.sock.
+      func directory(of db: String) -> String {
+        URL(fileURLWithPath: db.replacingOccurrences(of: "unix:", with: "")).deletingLastPathComponent().path
       }
       /// Time until every pair of `hosts`' endpoints answers (bounded), or nil.
       func allPairsReach(_ hosts: [String], within: Duration = .seconds(60)) async -> Duration? {
@@ -107,8 +110,7 @@ extension DataPlaneTests {
 
       // h1 leaves (its vswitchd stops): it is the pinned root, its tunnels the others' root ports.
       let h1 = try #require(lab.hosts["h1"])
-      let pidFile = URL(fileURLWithPath: h1.db.replacingOccurrences(of: "unix:", with: "")).deletingLastPathComponent()
-        .appendingPathComponent("ovs-vswitchd.pid").path
+      let pidFile = directory(of: h1.db) + "/ovs-vswitchd.pid"
       let pid = try #require(
         Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
       kill(pid, SIGTERM)

@@ -209,12 +209,7 @@ import VirtXML
     _ = try db.oracle("ovs-vsctl", "--no-wait", "add-port", "br0", "cnet1", "tag=999")
     let dir = try TemporaryDirectory.make("slicecli")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    func domain(_ name: String, _ uuid: String, _ interfaces: [String]) -> String {
-      """
-      <domain type='test'><name>\(name)</name><uuid>\(uuid)</uuid><memory>8192</memory><vcpu>1</vcpu>
-      <os><type arch='x86_64'>hvm</type></os><devices>\(interfaces.joined())</devices></domain>
-      """
-    }
+    let domain = Self.testDriverDomain
     let web1 = domain("web1", Self.vmID, Self.web1Interfaces(tap: "bnet"))
     let web2 = domain(
       "web2", "0b5a4c1e-9d3f-4f6a-8e2b-7c1d0e9f8a7b",
@@ -267,11 +262,8 @@ import VirtXML
     try Self.drift(db, others: 20, tap: "bnet")
     let dir = try TemporaryDirectory.make("slicedrop")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let web1 = """
-      <node><domain type='test'><name>web1</name><uuid>\(Self.vmID)</uuid><memory>8192</memory><vcpu>1</vcpu>
-      <os><type arch='x86_64'>hvm</type></os><devices>\(Self.web1Interfaces(tap: "bnet").joined())</devices></domain></node>
-      """
-    try web1.write(toFile: dir + "/web1.xml", atomically: true, encoding: .utf8)
+    let web1 = Self.testDriverDomain("web1", Self.vmID, Self.web1Interfaces(tap: "bnet"))
+    try "<node>\(web1)</node>".write(toFile: dir + "/web1.xml", atomically: true, encoding: .utf8)
     let (_, expected, _) = try await Self.fullPlan(try Self.web1(tap: "bnet"), db: db)
     // Closes the connection on the first request it reads, before answering.
     let dropping = try await ScriptedServer(socketPath: dir + "/drop.sock") { _, _ in .rawThenClose([]) }
@@ -299,6 +291,14 @@ import VirtXML
     #expect(try db.oracle("ovs-vsctl", "get", "Port", "bnet2", "tag") == "120\n")
     let (txn, again, _) = try await Self.fullPlan(try Self.web1(tap: "bnet"), db: db)
     #expect(again.isEmpty && txn.operations.isEmpty, "\(again)")
+  }
+
+  /// A running domain of libvirt's test driver (its file form: `<node>` of these) with `interfaces`.
+  static func testDriverDomain(_ name: String, _ uuid: String, _ interfaces: [String]) -> String {
+    """
+    <domain type='test'><name>\(name)</name><uuid>\(uuid)</uuid><memory>8192</memory><vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os><devices>\(interfaces.joined())</devices></domain>
+    """
   }
 
   /// The other VMs' Port and Interface rows, as ovsdb-client dumps them.
