@@ -59,7 +59,8 @@ extension ReplicaClient {
         do {
           let schema = try await settingUp().schema(
             of: options.database, timeout: try bounded(options.callTimeout, for: "get_schema"))
-          building = Replica(schema: schema, columns: try replicatedColumns(in: schema))
+          building = Replica(
+            schema: schema, columns: try replicatedColumns(in: schema), indexed: options.indexed)
           action = session.schemaReceived()
         } catch {
           failed(error, at: currentRemote)

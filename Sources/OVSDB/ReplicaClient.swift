@@ -28,6 +28,9 @@ public actor ReplicaClient {
     /// default): a follower, or a server cut off from its cluster, is left for the next remote, and
     /// a leadership change moves the session to the new leader.
     public var leaderOnly = true
+    /// Whether the replica keeps the schema's unique indexes, for finding rows by name (planning
+    /// does). A client that only lists what it read can go without.
+    public var indexed = true
 
     public init() {}
   }

@@ -41,17 +41,24 @@ struct SwitchSession {
 
   /// Reads the switch state once (for list / show): `tables`' columns, by default all that
   /// planning reads.
+  /// Reads commands only print or look up rows by name in the `SwitchState` they get: the
+  /// replica keeps no index, and the state is kept to the end of the process (`ProcessLifetime`).
   func read(_ tables: [String: [String]?] = SwitchTables.monitored) async throws -> SwitchState {
-    let client: ReplicaClient
+    var clientOptions = clientOptions
+    clientOptions.indexed = false
+    let client = ReplicaClient(remote: options.db, tables: tables, options: clientOptions)
     do {
-      client = try await startClient(tables: tables)
+      try await client.start()
     } catch {
+      await client.close()
       throw fail(describe(error), code: 2)
     }
     let replica = await client.replica
     await client.close()
     guard let replica else { throw fail("no replica", code: 2) }
-    return SwitchState(replica.snapshot)
+    let state = SwitchState(replica.snapshot)
+    ProcessLifetime.keep(state)
+    return state
   }
 
   /// Plans with `body` and commits; returns the number of write operations sent.
