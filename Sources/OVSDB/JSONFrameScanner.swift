@@ -104,15 +104,7 @@ public struct JSONFrameScanner: Sendable {
       }
       switch byte {
       case UInt8(ascii: "\""):
-        // The string's body at once: a dump's strings (UUIDs, names) rarely hold an escape, and
-        // their closing quote is a word scan away. A backslash, the end of what has arrived or the
-        // size limit leaves the string to the loop above, from its first byte.
-        let end = JSONStringScan.nextQuoteOrBackslash(in: buffer, from: i)
-        if end < count, end < limit, buffer[end] == UInt8(ascii: "\"") {
-          i = end + 1
-        } else {
-          inString = true
-        }
+        inString = true
       case UInt8(ascii: "{"), UInt8(ascii: "["):
         guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
         let isArray: UInt64 = byte == UInt8(ascii: "[") ? 1 : 0
