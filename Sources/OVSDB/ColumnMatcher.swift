@@ -2,6 +2,7 @@
 /// one. A monitor dump names the same few columns in every row, in the same order (ovsdb-server
 /// walks its monitored columns in order), so the column after the last match is tried first and
 /// nearly always is the one; the schema's dictionary is consulted once per column name per decode.
+/// It also gathers each row's columns, in the order read.
 struct ColumnMatcher {
   struct Entry {
     let key: [UInt8]
@@ -11,37 +12,16 @@ struct ColumnMatcher {
     let shape: ValueShape?
   }
 
-  /// A row already made with a set of columns, and where each of its columns sits in it: the
-  /// next row with the same columns is a copy of it with the values replaced in place. Making each
-  /// row's `[String: Datum]` afresh cost an allocation through the standard library's
-  /// unspecialized path and a String hash per column (~38 M of the 94 M instructions of decoding a
-  /// 10,000-port dump into rows, callgrind); a copy of a dictionary copies its buckets as they are.
-  struct Template {
-    /// Bit `i` set: entry `i` is a column of these rows.
-    let mask: UInt64
-    let row: [String: Datum]
-    /// By entry index, the column's place in `row` (meaningful for the entries in `mask`).
-    let positions: [Dictionary<String, Datum>.Index]
-  }
-
   let table: TableSchema
   private(set) var entries: [Entry] = []
   /// The entry tried first for the next key.
   private var guess = 0
+  /// The row being read, its columns in the order read (a fresh array per row: the row keeps it).
+  private var cells: [RowValues.Cell] = []
   /// Columns in the last row, a good capacity for the next one.
   private var lastRowCount = 0
-  /// The values of the row being read, by entry index, in the order read: the first
-  /// `valueCount` (the storage is reused from row to row; emptying it cost more than filling it).
-  private var values: [(index: Int, value: Datum)] = []
-  private var valueCount = 0
   /// The entries read so far in this row (bit `i` for entry `i`, entries 0–63).
   private var mask: UInt64 = 0
-  /// The row can be made from a template: no entry past the 64th, none named twice.
-  private var templated = true
-  /// A few sets of columns (rows of a table mostly differ only in which default values the
-  /// server left out).
-  private var templates: [Template] = []
-  static let maximumTemplates = 8
 
   init(_ table: TableSchema) {
     self.table = table
@@ -71,47 +51,36 @@ struct ColumnMatcher {
   /// Starts a new row: its first key is most likely the column that opened the last one.
   mutating func startRow() {
     guess = 0
-    valueCount = 0
     mask = 0
-    templated = true
+    cells = []
+    cells.reserveCapacity(lastRowCount)
   }
 
-  /// The row being read has `value` for entry `index`.
-  mutating func found(_ index: Int, _ value: Datum) {
-    if index < 64, mask & (1 << UInt64(index)) == 0 {
-      mask |= 1 << UInt64(index)
-    } else {
-      templated = false
+  /// The row being read has `value` for entry `index`; a column named twice in one row keeps its
+  /// last value.
+  mutating func found(_ index: Int, _ value: consuming Datum) {
+    if index < 64 {
+      let bit: UInt64 = 1 << UInt64(index)
+      if mask & bit == 0 {
+        mask |= bit
+        cells.append((entries[index].name, value))
+        return
+      }
     }
-    if valueCount < values.count {
-      values[valueCount] = (index, value)
+    // Named before in this row (or past the 64th entry, which the mask does not track).
+    let name = entries[index].name
+    if let earlier = cells.lastIndex(where: { $0.key == name }) {
+      cells[earlier].value = value
     } else {
-      values.append((index, value))
+      cells.append((name, value))
     }
-    valueCount += 1
   }
 
-  /// The row read since `startRow`: a copy of the template with its columns, values replaced,
-  /// or (the first row with these columns, which then becomes one) made column by column, a
-  /// column named twice keeping its last value.
-  mutating func row() -> [String: Datum] {
-    defer { lastRowCount = valueCount }
-    let read = values[..<valueCount]
-    if templated, let template = templates.first(where: { $0.mask == mask }) {
-      var row = template.row
-      for (index, value) in read { row.values[template.positions[index]] = value }
-      return row
-    }
-    var row = [String: Datum](minimumCapacity: max(lastRowCount, valueCount))
-    for (index, value) in read { row[entries[index].name] = value }
-    guard templated, templates.count < Self.maximumTemplates else { return row }
-    var positions = [Dictionary<String, Datum>.Index](repeating: row.startIndex, count: entries.count)
-    for (index, _) in read {
-      guard let position = row.index(forKey: entries[index].name) else { return row }
-      positions[index] = position
-    }
-    templates.append(Template(mask: mask, row: row, positions: positions))
-    return row
+  /// The row read since `startRow`.
+  mutating func endRow() -> RowValues {
+    lastRowCount = cells.count
+    defer { cells = [] }
+    return RowValues(cells: cells)
   }
 
   @inline(__always)

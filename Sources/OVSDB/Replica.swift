@@ -79,12 +79,12 @@ public final class Replica: Sendable {
           case .delete:
             if current.removeValue(forKey: uuid) != nil { removed[table, default: []].insert(uuid) }
           case .replace(let row):
-            var existing = current[uuid] ?? Self.filled([:], defaults: defaults)
+            var existing = current[uuid] ?? defaults
             for (column, value) in row { existing[column] = value }
             current[uuid] = existing
             touched[table, default: []].insert(uuid)
           case .diff(let diff):
-            var existing = current[uuid] ?? Self.filled([:], defaults: defaults)
+            var existing = current[uuid] ?? defaults
             for (column, delta) in diff {
               guard let type = tableSchema[column]?.type else { continue }
               existing[column] = Self.applying(delta, to: existing[column] ?? type.defaultValue, type: type)
@@ -151,7 +151,7 @@ public final class Replica: Sendable {
 
   /// A row as inserted, with every monitored column the server omitted (the server leaves out
   /// default values) set to its default value.
-  static func filled(_ row: [String: Datum], defaults: [String: Datum]) -> [String: Datum] {
+  static func filled(_ row: RowValues, defaults: [String: Datum]) -> [String: Datum] {
     // The defaults' storage copied (bucket by bucket, no hashing) and the row's columns written
     // over it: a lookup per column the server sent. Filling the row instead looked up every
     // monitored column and grew the row's table, rehashing it (callgrind: 124 M of a 10,000-port

@@ -1,12 +1,20 @@
 /// One row's change in a monitor update, in the shape the replica applies.
 public enum RowChange: Sendable, Equatable {
-  /// Present from the start (initial dump) or newly inserted: the full row.
-  case insert([String: Datum])
+  /// Present from the start (initial dump) or newly inserted: the columns the server sent (it
+  /// leaves out those with their default value).
+  case insert(RowValues)
   case delete
   /// `update` (v1) modify: new values of the columns that changed, replacing them.
-  case replace([String: Datum])
+  case replace(RowValues)
   /// `update2`/`update3` modify: per-column differences (RFC 7047 extension, ovsdb-server(1)).
-  case diff([String: Datum])
+  case diff(RowValues)
+}
+
+extension RowChange {
+  /// The same changes, from a dictionary of columns.
+  public static func insert(_ row: [String: Datum]) -> RowChange { .insert(RowValues(row)) }
+  public static func replace(_ row: [String: Datum]) -> RowChange { .replace(RowValues(row)) }
+  public static func diff(_ row: [String: Datum]) -> RowChange { .diff(RowValues(row)) }
 }
 
 /// One row's change.

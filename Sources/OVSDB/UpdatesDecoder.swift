@@ -284,14 +284,13 @@ struct UpdatesDecoder {
   }
 
   /// `{column: value, …}` of the matcher's table; columns the schema does not know are skipped.
-  /// The values are read first, then the row is made by `ColumnMatcher.row()`, from a copy of a
-  /// row with the same columns when there is one (no String hashed).
-  mutating func row(_ columns: inout ColumnMatcher) throws(OVSDBError) -> [String: Datum] {
+  /// Each column is named by the matcher (no String made or hashed per row).
+  mutating func row(_ columns: inout ColumnMatcher) throws(OVSDBError) -> RowValues {
     columns.startRow()
     try expect(UInt8(ascii: "{"))
     if try peek() == UInt8(ascii: "}") {
       cursor.position += 1
-      return [:]
+      return columns.endRow()
     }
     while true {
       let index = try key { columns.index(of: $0) }
@@ -306,7 +305,7 @@ struct UpdatesDecoder {
       case UInt8(ascii: ","): cursor.position += 1
       case UInt8(ascii: "}"):
         cursor.position += 1
-        return columns.row()
+        return columns.endRow()
       default: throw violation("expected ',' or '}'")
       }
     }
@@ -341,7 +340,7 @@ struct UpdatesDecoder {
   mutating func rowChange(_ columns: inout ColumnMatcher, version2: Bool) throws(OVSDBError) -> RowChange? {
     var change: RowChange?
     var sawOld = false
-    var new: [String: Datum]?
+    var new: RowValues?
     try expect(UInt8(ascii: "{"))
     if try peek() == UInt8(ascii: "}") {
       cursor.position += 1
