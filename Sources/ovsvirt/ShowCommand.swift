@@ -27,8 +27,8 @@ struct ShowCommand: AsyncParsableCommand {
     for bridge in state.bridges.values.filter({ !$0.isFake }).sorted(by: { $0.name < $1.name }) {
       out.line(1, "Bridge ", bridge.name, quoting: false)
       if !bridge.datapathType.isEmpty { out.line(2, "datapath_type: ", bridge.datapathType, quoting: false) }
-      let ports = state.ports.values.filter { $0.bridgeUUID == bridge.uuid }.sorted { $0.name < $1.name }
-      for port in ports {
+      for index in portIndices(on: bridge, in: state) {
+        let port = state.ports[index].value
         out.line(2, "Port ", port.name)
         if let tag = port.tag { out.line(3, "tag: ", String(tag), quoting: false) }
         if !port.trunks.isEmpty {
@@ -114,6 +114,14 @@ struct ShowCommand: AsyncParsableCommand {
     bytes.append(UInt8(ascii: "\""))
   }
 
+  /// The ports on `bridge`'s datapath (its fake bridges' among them) by name, as positions in
+  /// `state.ports` (whose keys are the ports' names). Sorting the views themselves moved every
+  /// field of each through a merge sort: a third of `show`'s text at 10,000 ports (callgrind).
+  static func portIndices(on bridge: BridgeView, in state: SwitchState) -> [Dictionary<String, PortView>.Index] {
+    state.ports.indices.filter { state.ports[$0].value.bridgeUUID == bridge.uuid }
+      .sorted { state.ports[$0].key < state.ports[$1].key }
+  }
+
   /// Bridges → ports → interfaces, with fake bridges listed under their parents.
   static func json(_ state: SwitchState) -> JSON {
     let bridges = state.bridges.values.sorted { $0.name < $1.name }.map { bridge -> JSON in
@@ -125,7 +133,8 @@ struct ShowCommand: AsyncParsableCommand {
       }
       object["datapath_type"] = .string(bridge.datapathType)
       object["ports"] = .array(
-        state.ports.values.filter { $0.bridgeUUID == bridge.uuid }.sorted { $0.name < $1.name }.map { port in
+        portIndices(on: bridge, in: state).map { index in
+          let port = state.ports[index].value
           var p: [String: JSON] = [
             "name": .string(port.name), "bridge": .string(port.bridge),
             "trunks": .array(port.trunks.map { .int(Int64($0)) }),
