@@ -53,11 +53,15 @@ public final class Replica: Sendable {
   /// Applies one notification or monitor reply. `resync` first empties every table (a full dump
   /// after reconnecting replaces whatever the replica held, so rows deleted meanwhile vanish).
   public func apply(_ updates: TableUpdates, resync: Bool = false, lastTransactionID: String? = nil) {
+    // Which rows changed is worked out only for subscribers (those at the start of this update):
+    // a one-shot read has none, and for it tracking was two hash insertions per row of a dump.
+    let observers = changeContinuations.withLockedValue { Array($0.values) }
+    let tracking = !observers.isEmpty
     let change = state.withLockedValue { snapshot -> ReplicaChange in
       var removed: [String: Set<RowUUID>] = [:]
       if resync {
         for (table, rows) in snapshot.tables {
-          removed[table] = Set(rows.keys)
+          if tracking { removed[table] = Set(rows.keys) }
           snapshot.tables[table] = [:]
           for index in snapshot.indexes[table]?.keys ?? [:].keys { snapshot.indexes[table]?[index] = [:] }
         }
@@ -75,14 +79,14 @@ public final class Replica: Sendable {
           switch update.change {
           case .insert(let row):
             current[uuid] = Self.filled(row, defaults: defaults)
-            touched[table, default: []].insert(uuid)
+            if tracking { touched[table, default: []].insert(uuid) }
           case .delete:
-            if current.removeValue(forKey: uuid) != nil { removed[table, default: []].insert(uuid) }
+            if current.removeValue(forKey: uuid) != nil, tracking { removed[table, default: []].insert(uuid) }
           case .replace(let row):
             var existing = current[uuid] ?? defaults
             for (column, value) in row { existing[column] = value }
             current[uuid] = existing
-            touched[table, default: []].insert(uuid)
+            if tracking { touched[table, default: []].insert(uuid) }
           case .diff(let diff):
             var existing = current[uuid] ?? defaults
             for (column, delta) in diff {
@@ -90,7 +94,7 @@ public final class Replica: Sendable {
               existing[column] = Self.applying(delta, to: existing[column] ?? type.defaultValue, type: type)
             }
             current[uuid] = existing
-            touched[table, default: []].insert(uuid)
+            if tracking { touched[table, default: []].insert(uuid) }
           }
         }
         snapshot.tables[table] = current
@@ -105,7 +109,7 @@ public final class Replica: Sendable {
         generation: snapshot.generation, resync: resync, changed: touched, deleted: removed.filter { !$0.value.isEmpty }
       )
     }
-    for continuation in changeContinuations.withLockedValue({ Array($0.values) }) { continuation.yield(change) }
+    for continuation in observers { continuation.yield(change) }
     updateWaiters.advance(to: change.generation)
   }
 

@@ -118,8 +118,15 @@ struct ShowCommand: AsyncParsableCommand {
   /// `state.ports` (whose keys are the ports' names). Sorting the views themselves moved every
   /// field of each through a merge sort: a third of `show`'s text at 10,000 ports (callgrind).
   static func portIndices(on bridge: BridgeView, in state: SwitchState) -> [Dictionary<String, PortView>.Index] {
-    state.ports.indices.filter { state.ports[$0].value.bridgeUUID == bridge.uuid }
-      .sorted { state.ports[$0].key < state.ports[$1].key }
+    var order: [(name: String, index: Dictionary<String, PortView>.Index)] = []
+    var index = state.ports.startIndex
+    while index != state.ports.endIndex {
+      let (name, port) = state.ports[index]
+      if port.bridgeUUID == bridge.uuid { order.append((name, index)) }
+      state.ports.formIndex(after: &index)
+    }
+    order.sort { $0.name < $1.name }
+    return order.map(\.index)
   }
 
   /// Bridges → ports → interfaces, with fake bridges listed under their parents.
