@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -98,10 +103,18 @@ final class RPCHandler: ChannelDuplexHandler {
   }
 
   func errorCaught(context: ChannelHandlerContext, error: Error) {
-    // A malformed message leaves the stream position unknown: fail everything and reset.
-    let failure = error as? OVSDBError ?? .protocolViolation("\(error)")
-    failAll(failure)
+    // The peer gone mid-stream (a reset, as from a server killed over TCP) has closed the
+    // connection, as a clean close does: callers that reconnect or read again on `connectionClosed`
+    // recover from it too. Anything else, such as a malformed message, leaves the stream position
+    // unknown: fail everything and reset.
+    failAll(Self.isDisconnection(error) ? nil : error as? OVSDBError ?? .protocolViolation("\(error)"))
     context.close(promise: nil)
+  }
+
+  /// A read or write that failed because the peer is gone.
+  static func isDisconnection(_ error: Error) -> Bool {
+    guard let io = error as? IOError else { return false }
+    return io.errnoCode == ECONNRESET || io.errnoCode == EPIPE || io.errnoCode == ECONNABORTED
   }
 
   func channelInactive(context: ChannelHandlerContext) {

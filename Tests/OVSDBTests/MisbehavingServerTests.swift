@@ -66,6 +66,21 @@ import TestSupport
     try await expectViolation(.rawThenClose(Array(#"{"id":1,"result":["Open_vS"#.utf8)), containing: "truncated")
   }
 
+  /// A peer that resets the connection (a server killed mid-request, over TCP) has closed it, as a
+  /// clean close does: the call fails with `connectionClosed`, which callers that reconnect or read
+  /// again recover from, not with a protocol violation.
+  @Test func aResetConnectionIsAClosedOne() async throws {
+    let peer = try ResettingPeer()
+    let rpc = try await RPCConnection.connect(to: .tcp(host: "127.0.0.1", port: peer.port))
+    do {
+      _ = try await rpc.call("list_dbs", timeout: .seconds(5))
+      Issue.record("call succeeded on a reset connection")
+    } catch let error as OVSDBError {
+      #expect(error == .connectionClosed(method: "list_dbs"), "\(error)")
+    }
+    #expect(await eventually(timeout: .seconds(5)) { !rpc.isActive })
+  }
+
   @Test func oversizedMessageResetsTheConnection() async throws {
     let huge = #"{"id":1,"result":[""# + String(repeating: "x", count: 100_000) + #""],"error":null}"#
     try await expectViolation(.raw(Array(huge.utf8)), containing: "larger than 4096 bytes", maxMessageBytes: 4096)
