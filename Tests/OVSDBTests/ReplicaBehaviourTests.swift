@@ -92,7 +92,7 @@ import TestSupport
     let db = try await PrivateOVSDB.start()
     defer { db.stop() }
     // A free loopback port: bind 0, read it back, release it for the server.
-    let port = try freeTCPPort()
+    let port = try FreePort.loopback()
     _ = try db.oracle(
       "ovs-appctl", "-t", db.sandbox.directory + "/ovsdb-server.ctl", "ovsdb-server/add-remote",
       "ptcp:\(port):127.0.0.1")
@@ -144,23 +144,5 @@ import TestSupport
     #expect(transacts.value == 3)
     await client.close()
     await server.close()
-  }
-
-  func freeTCPPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0 else { throw CocoaError(.fileWriteUnknown) }
-    _ = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
   }
 }

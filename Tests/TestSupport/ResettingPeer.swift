@@ -8,23 +8,9 @@ public final class ResettingPeer: Sendable {
   private let listener: Int32
 
   public init() throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw POSIXError(.EMFILE) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ready = withUnsafeMutablePointer(to: &address) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-      }
-    }
-    guard ready else {
-      close(fd)
-      throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRINUSE)
-    }
+    let (fd, port) = try FreePort.bound(listening: true)
     listener = fd
-    port = Int(UInt16(bigEndian: address.sin_port))
+    self.port = port
     // Its own thread: accept and read block.
     Thread.detachNewThread { [fd] in
       let connection = accept(fd, nil, nil)
