@@ -37,16 +37,23 @@ extension DataPlaneTests {
           #expect(applied.status == 0, "apply on \(host): \(applied.stderr)")
         }
       }
-      /// What each host's switch holds and RSTP says, for a failure's message (ovs-vsctl and ovs-appctl
-      /// as oracles).
+      /// What each host's switch holds, what RSTP says, what the bridge learned, where a broadcast from
+      /// the host's endpoint goes (`ofproto/trace`), the datapath's ports and the tunnels' neighbours:
+      /// for a failure's message (ovs-vsctl and ovs-appctl as oracles).
       func switches(_ hosts: [String]) -> String {
         hosts.map { host in
           guard let db = lab.hosts[host]?.db else { return "\(host): not in the lab" }
           let control = directory(of: db) + "/ovs-vswitchd.ctl"
           let show = (try? CLI.runProgram(Integration.program("ovs-vsctl"), ["--db=" + db, "show"], in: lab.directory))
-          let rstp = try? CLI.runProgram(
-            Integration.program("ovs-appctl"), ["-t", control, "rstp/show"], in: lab.directory)
-          return "--- \(host)\n\(show ?? "?")\(rstp ?? "?")"
+          let appctl = { (args: [String]) -> String in
+            (try? CLI.runProgram(Integration.program("ovs-appctl"), ["-t", control] + args, in: lab.directory)) ?? "?"
+          }
+          let broadcast =
+            "in_port=v\(host.dropFirst()),dl_src=02:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0806"
+          return [
+            "--- \(host)\n\(show ?? "?")", appctl(["rstp/show"]), appctl(["fdb/show", "ovsbr0"]),
+            appctl(["ofproto/trace", "ovsbr0", broadcast]), appctl(["dpif/show"]), appctl(["tnl/neigh/show"]),
+          ].joined(separator: "\n")
         }.joined(separator: "\n")
       }
       /// A sandbox host's directory: its daemons' pidfiles and control sockets sit next to db.sock.
