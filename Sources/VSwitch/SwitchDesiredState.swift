@@ -128,6 +128,19 @@ public struct SwitchDesiredState: Sendable, Equatable {
   }
 }
 
+extension SwitchDesiredState {
+  /// The bridges whose RSTP, turned on by ovsvirt for a tunnel mesh, this plan turns off (the mesh
+  /// is gone from the spec, a star, OVN): `reopenTunnels` must follow once ovs-vswitchd has applied it.
+  public func bridgesDroppingMeshRSTP(state: SwitchState) -> [String] {
+    state.bridges.values.filter { bridge in
+      guard !bridge.isFake, bridge.rstpEnabled, bridge.externalIDs[SwitchTables.meshRSTPKey] != nil else {
+        return false
+      }
+      return bridges.first { $0.name.rawValue == bridge.name }.map { $0.rstp == nil } ?? false
+    }.map(\.name).sorted()
+  }
+}
+
 extension SwitchDesiredState.Port {
   /// "tunnel", "bond" or "port", for messages.
   public var kind: String {

@@ -77,14 +77,17 @@ public struct Applier: Sendable {
   ///   is not thrown: the report says what is done and what is not.
   public func apply(_ plan: ApplyPlan) async throws -> ApplyReport {
     var (changes, operations) = try await commitSwitch(plan)
-    // A mesh tunnel gone from an RSTP bridge: the spanning tree needs a nudge once OVS applied it.
+    // A mesh tunnel gone from an RSTP bridge: the spanning tree needs a nudge once OVS applied it;
+    // a mesh's RSTP turned off: its tunnels are reopened, or broadcasts stop crossing them.
     let bridges = SwitchConverger.bridgesLosingMeshTunnels(plan.spec, state: plan.state)
-    if operations > 0, !bridges.isEmpty {
-      let (nudged, _) = try await client.transaction { txn in
+    let dropping = SwitchConverger.bridgesDroppingMeshRSTP(plan.spec, state: plan.state)
+    if operations > 0, !bridges.isEmpty || !dropping.isEmpty {
+      let (followed, _) = try await client.transaction { txn in
         SwitchConverger.nudgeRSTP(bridges, state: SwitchState(txn.snapshot), in: &txn)
+          + SwitchConverger.reopenTunnels(dropping, state: SwitchState(txn.snapshot), in: &txn)
       }
-      changes += nudged
-      operations += nudged.count
+      changes += followed
+      operations += followed.count
     }
     // Userspace tunnels: the peers learn this host (and it them) now, not from a VM's first frame.
     let announced = plan.spec.tunnelPeers.map { TunnelPeerAnnouncer.announce(local: $0.local, peers: $0.peers) }

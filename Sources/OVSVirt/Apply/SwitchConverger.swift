@@ -92,6 +92,19 @@ public struct SwitchConverger: Sendable {
     SwitchConverger().desiredState(spec, state: state).bridgesLosingMeshTunnels(state: state)
   }
 
+  /// The bridges whose mesh RSTP `spec`'s plan turns off: `reopenTunnels` must follow once
+  /// ovs-vswitchd has applied that.
+  public static func bridgesDroppingMeshRSTP(_ spec: HostSpec, state: SwitchState) -> [String] {
+    SwitchConverger().desiredState(spec, state: state).bridgesDroppingMeshRSTP(state: state)
+  }
+
+  /// See `SwitchPlanner.reopenTunnels`.
+  public static func reopenTunnels(_ bridges: [String], state: SwitchState, in txn: inout TransactionBuilder)
+    -> [PlannedChange]
+  {
+    SwitchPlanner().reopenTunnels(bridges, state: state, in: &txn)
+  }
+
   /// See `SwitchPlanner.nudgeRSTP`.
   public static func nudgeRSTP(_ bridges: [String], state: SwitchState, in txn: inout TransactionBuilder)
     -> [PlannedChange]
