@@ -76,10 +76,9 @@ struct ColumnMatcher {
     }
   }
 
-  /// The row read since `startRow`.
+  /// The row read since `startRow` (whose `cells = []` leaves the row the array's only owner).
   mutating func endRow() -> RowValues {
     lastRowCount = cells.count
-    defer { cells = [] }
     return RowValues(cells: cells)
   }
 

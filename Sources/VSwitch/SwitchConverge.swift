@@ -155,7 +155,7 @@ struct ConvergeRun {
       row["other_config"] = .map(config)
       details.append("RSTP priority \(priority)")
     }
-    let marked = existing.externalIDs[SwitchTables.meshRSTPKey] != nil
+    let marked = SwitchDesiredState.hasMeshRSTP(existing)
     if bridge.meshRSTP, !marked {
       var ids = existing.externalIDs
       ids[SwitchTables.meshRSTPKey] = "true"
@@ -166,7 +166,7 @@ struct ConvergeRun {
       var ids = existing.externalIDs
       ids[SwitchTables.meshRSTPKey] = nil
       row["external_ids"] = .map(ids)
-      if existing.rstpEnabled {
+      if SwitchDesiredState.dropsMeshRSTP(existing, as: bridge) {
         row["rstp_enable"] = .scalar(.boolean(false))
         details.append("disable RSTP (the tunnel mesh that needed it is gone)")
       }

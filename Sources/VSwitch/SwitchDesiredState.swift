@@ -122,22 +122,34 @@ public struct SwitchDesiredState: Sendable, Equatable {
       guard let bridge = state.bridges[name], !bridge.isFake else { return false }
       let desired = self.bridges.first { $0.name.rawValue == name }
       // RSTP that ovsvirt turned on for the mesh goes with it: nothing to re-elect.
-      if desired?.rstp == nil, bridge.externalIDs[SwitchTables.meshRSTPKey] != nil { return false }
+      if desired?.rstp == nil, Self.hasMeshRSTP(bridge) { return false }
       return desired?.rstp ?? bridge.rstpEnabled
     }
   }
 }
 
 extension SwitchDesiredState {
-  /// The bridges whose RSTP, turned on by ovsvirt for a tunnel mesh, this plan turns off (the mesh
-  /// is gone from the spec, a star, OVN): `reopenTunnels` must follow once ovs-vswitchd has applied it.
+  /// Whether `bridge` carries the RSTP ovsvirt turned on for a tunnel mesh (marked so in its
+  /// external_ids): the only RSTP ovsvirt ever turns off again.
+  public static func hasMeshRSTP(_ bridge: BridgeView) -> Bool {
+    bridge.externalIDs[SwitchTables.meshRSTPKey] != nil
+  }
+
+  /// Whether converging `existing` to `desired` turns its mesh RSTP off (the mesh is gone from the
+  /// spec: two hosts, a star, OVN).
+  public static func dropsMeshRSTP(_ existing: BridgeView, as desired: Bridge) -> Bool {
+    desired.rstp == nil && hasMeshRSTP(existing) && existing.rstpEnabled
+  }
+
+  /// The bridges whose mesh RSTP this plan turns off: `SwitchPlanner.reopenTunnels` must follow
+  /// once ovs-vswitchd has applied it.
   public func bridgesDroppingMeshRSTP(state: SwitchState) -> [String] {
-    state.bridges.values.filter { bridge in
-      guard !bridge.isFake, bridge.rstpEnabled, bridge.externalIDs[SwitchTables.meshRSTPKey] != nil else {
-        return false
-      }
-      return bridges.first { $0.name.rawValue == bridge.name }.map { $0.rstp == nil } ?? false
-    }.map(\.name).sorted()
+    bridges.compactMap { desired in
+      guard let existing = state.bridges[desired.name.rawValue], !existing.isFake,
+        Self.dropsMeshRSTP(existing, as: desired)
+      else { return nil }
+      return existing.name
+    }.sorted()
   }
 }
 

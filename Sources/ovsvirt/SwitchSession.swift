@@ -27,8 +27,13 @@ struct SwitchSession {
 
   /// `connect` without reporting a failure: for a caller that connects while doing something else
   /// whose own failure must be the one reported. `tables` are the columns to replicate (all that
-  /// planning reads, unless a caller needs less).
-  func startClient(tables: [String: [String]?] = SwitchTables.monitored) async throws -> ReplicaClient {
+  /// planning reads, unless a caller needs less); `indexed` keeps the replica's name indexes, which
+  /// planning looks rows up by.
+  func startClient(tables: [String: [String]?] = SwitchTables.monitored, indexed: Bool = true) async throws
+    -> ReplicaClient
+  {
+    var clientOptions = clientOptions
+    clientOptions.indexed = indexed
     let client = ReplicaClient(remote: options.db, tables: tables, options: clientOptions)
     do {
       try await client.start()
@@ -40,17 +45,14 @@ struct SwitchSession {
   }
 
   /// Reads the switch state once (for list / show): `tables`' columns, by default all that
-  /// planning reads.
-  /// Reads commands only print or look up rows by name in the `SwitchState` they get: the
-  /// replica keeps no index, and the state is kept to the end of the process (`ProcessLifetime`).
+  /// planning reads. A read command only prints the `SwitchState` or looks rows up in its own
+  /// dictionaries: the replica keeps no index, and the state is kept to the end of the process
+  /// (`ProcessLifetime`) rather than freed row by row.
   func read(_ tables: [String: [String]?] = SwitchTables.monitored) async throws -> SwitchState {
-    var clientOptions = clientOptions
-    clientOptions.indexed = false
-    let client = ReplicaClient(remote: options.db, tables: tables, options: clientOptions)
+    let client: ReplicaClient
     do {
-      try await client.start()
+      client = try await startClient(tables: tables, indexed: false)
     } catch {
-      await client.close()
       throw fail(describe(error), code: 2)
     }
     let replica = await client.replica

@@ -79,12 +79,12 @@ public struct Applier: Sendable {
     var (changes, operations) = try await commitSwitch(plan)
     // A mesh tunnel gone from an RSTP bridge: the spanning tree needs a nudge once OVS applied it;
     // a mesh's RSTP turned off: its tunnels are reopened, or broadcasts stop crossing them.
-    let bridges = SwitchConverger.bridgesLosingMeshTunnels(plan.spec, state: plan.state)
-    let dropping = SwitchConverger.bridgesDroppingMeshRSTP(plan.spec, state: plan.state)
-    if operations > 0, !bridges.isEmpty || !dropping.isEmpty {
+    let (nudge, reopen) = SwitchConverger.meshFollowUps(plan.spec, state: plan.state)
+    if operations > 0, !nudge.isEmpty || !reopen.isEmpty {
       let (followed, _) = try await client.transaction { txn in
-        SwitchConverger.nudgeRSTP(bridges, state: SwitchState(txn.snapshot), in: &txn)
-          + SwitchConverger.reopenTunnels(dropping, state: SwitchState(txn.snapshot), in: &txn)
+        let state = SwitchState(txn.snapshot)
+        return SwitchConverger.nudgeRSTP(nudge, state: state, in: &txn)
+          + SwitchConverger.reopenTunnels(reopen, state: state, in: &txn)
       }
       changes += followed
       operations += followed.count

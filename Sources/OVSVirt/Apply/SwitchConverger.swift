@@ -86,16 +86,12 @@ public struct SwitchConverger: Sendable {
       })
   }
 
-  /// The bridges with RSTP on that `spec`'s plan takes a mesh tunnel from (their host left the
-  /// cluster): `nudgeRSTP` must follow once ovs-vswitchd has applied the removal.
-  public static func bridgesLosingMeshTunnels(_ spec: HostSpec, state: SwitchState) -> [String] {
-    SwitchConverger().desiredState(spec, state: state).bridgesLosingMeshTunnels(state: state)
-  }
-
-  /// The bridges whose mesh RSTP `spec`'s plan turns off: `reopenTunnels` must follow once
-  /// ovs-vswitchd has applied that.
-  public static func bridgesDroppingMeshRSTP(_ spec: HostSpec, state: SwitchState) -> [String] {
-    SwitchConverger().desiredState(spec, state: state).bridgesDroppingMeshRSTP(state: state)
+  /// What must follow `spec`'s plan once ovs-vswitchd has applied it: the RSTP bridges it takes a
+  /// mesh tunnel from (their host left the cluster), for `nudgeRSTP`, and the bridges whose mesh
+  /// RSTP it turns off, for `reopenTunnels`.
+  public static func meshFollowUps(_ spec: HostSpec, state: SwitchState) -> (nudge: [String], reopen: [String]) {
+    let desired = SwitchConverger().desiredState(spec, state: state)
+    return (desired.bridgesLosingMeshTunnels(state: state), desired.bridgesDroppingMeshRSTP(state: state))
   }
 
   /// See `SwitchPlanner.reopenTunnels`.
