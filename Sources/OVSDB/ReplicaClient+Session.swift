@@ -288,8 +288,16 @@ extension ReplicaClient {
   /// The columns to replicate that `schema` has: every table must exist; columns an older server
   /// lacks are left out rather than refused.
   private func replicatedColumns(in schema: DatabaseSchema) throws -> [String: [String]?] {
+    try Self.replicatedColumns(tables, of: options.database, in: schema)
+  }
+
+  /// `tables`' columns that `schema` (of `database`) has: every table must exist; columns an older
+  /// server lacks are left out rather than refused.
+  static func replicatedColumns(
+    _ tables: [String: [String]?], of database: String, in schema: DatabaseSchema
+  ) throws(OVSDBError) -> [String: [String]?] {
     for table in tables.keys.sorted() where schema[table] == nil {
-      throw OVSDBError.protocolViolation("table \(table) is not in the \(options.database) schema")
+      throw OVSDBError.protocolViolation("table \(table) is not in the \(database) schema")
     }
     var known: [String: [String]?] = [:]
     for (table, columns) in tables {

@@ -85,8 +85,10 @@ struct BridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List bridges (ovs-vsctl list-br).")
     @OptionGroup var options: SwitchOptions
 
-    func run() async throws {
-      let state = try await SwitchSession(options: options).read(SwitchTables.listed)
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
+      let state = try await SwitchSession(options: options).readDirect(SwitchTables.listed)
       let bridges = state.bridges.values.sorted { $0.name < $1.name }
       if options.json {
         let items: [JSON] = bridges.map { b in

@@ -165,8 +165,10 @@ struct PortCommand: AsyncParsableCommand {
     @OptionGroup var options: SwitchOptions
     @Argument var bridge: String
 
-    func run() async throws {
-      let state = try await SwitchSession(options: options).read(SwitchTables.listed)
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
+      let state = try await SwitchSession(options: options).readDirect(SwitchTables.listed)
       guard state.bridges[bridge] != nil else { throw CommandFailure.refused("bridge '\(bridge)' does not exist") }
       let ports = state.ports(of: bridge)
       if options.json {

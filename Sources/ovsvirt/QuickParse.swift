@@ -1,13 +1,15 @@
 import ArgumentParser
 import OVSDB
 
-/// The one-shot OVS commands admins run in loops (port add / set / del, tunnel add, bridge add),
-/// parsed without argument-parser when their command line is plain: only `--name value`,
+/// The one-shot OVS commands admins run in loops (port add / set / del, tunnel add, bridge add) and
+/// the read commands (show, port / bridge / tunnel list), parsed without argument-parser when their
+/// command line is plain: only `--name value`,
 /// `--name=value` and flags the command declares, each once (repeatable options repeated), values
 /// that do not start with `-`, the positionals it takes. argument-parser's first parse in a process
 /// instantiates its generic property wrappers from mangled names, whose requirement checks scan the
 /// binary's ~7,300 protocol conformance records dozens of times (21 M of a `port add`'s 39 M
-/// instructions, measured with callgrind); the command itself needs a few thousand.
+/// instructions, measured with callgrind); the command itself needs a few thousand. A `show` of a
+/// one-bridge switch ran 24 M instructions, 12.6 M of them argument-parser's.
 ///
 /// Anything else — help, a misspelt or repeated option, a value that does not convert, a failed
 /// `validate()` — returns nil, and argument-parser parses the line as before, so its messages and
@@ -18,15 +20,20 @@ enum QuickParse {
   /// The command `arguments` (after `LeadingOptions.reorder`) name, parsed and validated; nil when
   /// argument-parser must decide.
   static func command(_ arguments: [String]) -> (any QuickCommand)? {
-    guard arguments.count >= 2 else { return nil }
-    let rest = arguments.dropFirst(2)
+    guard let first = arguments.first else { return nil }
     do throws(Declined) {
-      switch (arguments[0], arguments[1]) {
+      if first == "show" { return try ShowCommand.quick(arguments.dropFirst()) }
+      guard arguments.count >= 2 else { return nil }
+      let rest = arguments.dropFirst(2)
+      switch (first, arguments[1]) {
       case ("port", "add"): return try PortCommand.Add.quick(rest)
       case ("port", "set"): return try PortCommand.SetVLAN.quick(rest)
       case ("port", "del"): return try PortCommand.Delete.quick(rest)
       case ("tunnel", "add"): return try TunnelCommand.Add.quick(rest)
       case ("bridge", "add"): return try BridgeCommand.Add.quick(rest)
+      case ("port", "list"): return try PortCommand.List.quick(rest)
+      case ("bridge", "list"): return try BridgeCommand.List.quick(rest)
+      case ("tunnel", "list"): return try TunnelCommand.List.quick(rest)
       default: return nil
       }
     } catch {
@@ -65,6 +72,10 @@ extension PortCommand.SetVLAN: QuickCommand {}
 extension PortCommand.Delete: QuickCommand {}
 extension TunnelCommand.Add: QuickCommand {}
 extension BridgeCommand.Add: QuickCommand {}
+extension PortCommand.List: QuickCommand {}
+extension BridgeCommand.List: QuickCommand {}
+extension TunnelCommand.List: QuickCommand {}
+extension ShowCommand: QuickCommand {}
 
 /// A plain command line split into its options and positionals (see `QuickParse`). Names are
 /// kept in arrays, searched in order: a command has a dozen at most, and a `Set` or `Dictionary`
@@ -273,6 +284,47 @@ extension BridgeCommand.Add {
     command.externalIDs = a.strings("external-id")
     command.otherConfig = a.strings("other-config")
     command.mayExist = a.flag("may-exist")
+    return try quickValidated(command)
+  }
+}
+
+extension ShowCommand {
+  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
+    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
+    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
+    var command = Self()
+    command.options = try SwitchOptions.quick(a)
+    return try quickValidated(command)
+  }
+}
+
+extension PortCommand.List {
+  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
+    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
+    let positionals = try a.positionals(1)
+    var command = Self()
+    command.options = try SwitchOptions.quick(a)
+    command.bridge = positionals[0]
+    return try quickValidated(command)
+  }
+}
+
+extension BridgeCommand.List {
+  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
+    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
+    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
+    var command = Self()
+    command.options = try SwitchOptions.quick(a)
+    return try quickValidated(command)
+  }
+}
+
+extension TunnelCommand.List {
+  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
+    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
+    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
+    var command = Self()
+    command.options = try SwitchOptions.quick(a)
     return try quickValidated(command)
   }
 }

@@ -7,8 +7,10 @@ struct ShowCommand: AsyncParsableCommand {
     commandName: "show", abstract: "Show bridges, ports and interfaces (like ovs-vsctl show).")
   @OptionGroup var options: SwitchOptions
 
-  func run() async throws {
-    let state = try await SwitchSession(options: options).read(SwitchTables.shown)
+  func run() async throws { try await runQuick() }
+
+  nonisolated(nonsending) func runQuick() async throws {
+    let state = try await SwitchSession(options: options).readDirect(SwitchTables.shown)
     if options.json {
       print(Self.json(state))
       return

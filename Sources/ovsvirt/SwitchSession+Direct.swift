@@ -95,10 +95,4 @@ extension SwitchSession {
     if options.json { print("{\"operations\":\(change.writes.count)}") }
     return change.writes.count
   }
-
-  /// What is left of --timeout, for one step (at least a millisecond: an expired deadline then
-  /// times that step out, named in the message).
-  private var remaining: Duration {
-    max(options.deadline - ContinuousClock.now, .milliseconds(1))
-  }
 }

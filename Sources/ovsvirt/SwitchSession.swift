@@ -49,6 +49,43 @@ struct SwitchSession {
   /// dictionaries: the replica keeps no index, and the state is kept to the end of the process
   /// (`ProcessLifetime`) rather than freed row by row.
   func read(_ tables: [String: [String]?] = SwitchTables.monitored) async throws -> SwitchState {
+    Self.kept(try await readByClient(tables))
+  }
+
+  /// `read` for a quick command (show, the lists), on the caller's executor (`Main`'s thread): over
+  /// a `BlockingConnection` when the remote is one unix or tcp socket (no event loop, see
+  /// `BlockingConnection.readReplica`); else, or when that server does not answer as expected (an
+  /// error reply, e.g. no `monitor_cond_since`, or a closed connection), as `read` does, whose messages
+  /// and method fallbacks then decide.
+  nonisolated(nonsending) func readDirect(_ tables: [String: [String]?]) async throws -> SwitchState {
+    if let replica = try readBlocking(tables) { return Self.kept(replica) }
+    return Self.kept(try await readByClient(tables))
+  }
+
+  /// The state of `replica`, kept to the end of the process.
+  private static func kept(_ replica: Replica) -> SwitchState {
+    let state = SwitchState(replica.snapshot)
+    ProcessLifetime.keep(state)
+    return state
+  }
+
+  /// `readDirect`'s blocking read; nil when the client must read instead.
+  private func readBlocking(_ tables: [String: [String]?]) throws -> Replica? {
+    guard let endpoint = try? Endpoint(options.db),
+      let connection = BlockingConnection.connect(to: endpoint, by: options.deadline)
+    else { return nil }
+    defer { connection.close() }
+    do {
+      return try connection.readReplica(
+        of: Self.database, tables: tables, indexed: false, timeout: remaining, deadline: options.deadline)
+    } catch OVSDBError.rpcError, OVSDBError.connectionClosed {
+      return nil
+    } catch {
+      throw fail(describe(error), code: 2)
+    }
+  }
+
+  private func readByClient(_ tables: [String: [String]?]) async throws -> Replica {
     let client: ReplicaClient
     do {
       client = try await startClient(tables: tables, indexed: false)
@@ -58,9 +95,13 @@ struct SwitchSession {
     let replica = await client.replica
     await client.close()
     guard let replica else { throw fail("no replica", code: 2) }
-    let state = SwitchState(replica.snapshot)
-    ProcessLifetime.keep(state)
-    return state
+    return replica
+  }
+
+  /// What is left of --timeout, for one step (at least a millisecond: an expired deadline then
+  /// times that step out, named in the message).
+  var remaining: Duration {
+    max(options.deadline - ContinuousClock.now, .milliseconds(1))
   }
 
   /// Plans with `body` and commits; returns the number of write operations sent.

@@ -64,8 +64,10 @@ struct TunnelCommand: AsyncParsableCommand {
       commandName: "list", abstract: "List tunnel ports and their endpoints.")
     @OptionGroup var options: SwitchOptions
 
-    func run() async throws {
-      let state = try await SwitchSession(options: options).read(SwitchTables.tunnels)
+    func run() async throws { try await runQuick() }
+
+    nonisolated(nonsending) func runQuick() async throws {
+      let state = try await SwitchSession(options: options).readDirect(SwitchTables.tunnels)
       let tunnels = state.interfaces.values.filter { ["vxlan", "geneve", "gre"].contains($0.type) }.sorted {
         $0.name < $1.name
       }

@@ -32,6 +32,15 @@ import TestSupport
     ["bridge", "add", "br1", "--datapath-type", "netdev", "--external-id", "k=v", "--other-config", "a=b"] + db,
     ["bridge", "add", "brv", "--parent", "br0", "--vlan", "140", "--may-exist", "--no-wait", "--json", "--dry-run"],
     ["bridge", "add", "br2", "--timeout", "86400", "--external-id", "a=1", "--external-id", "b=2"],
+    ["show"],
+    ["show", "--json", "--timeout", "2"] + db,
+    ["show", "--no-wait", "--dry-run", "--timeout=1"],
+    ["port", "list", "br0"],
+    ["port", "list", "br0", "--json"] + db,
+    ["bridge", "list"],
+    ["bridge", "list", "--json", "--timeout", "3"] + db,
+    ["tunnel", "list"],
+    ["tunnel", "list", "--json"] + db,
   ]
 
   /// Lines argument-parser must parse (or refuse) itself.
@@ -62,7 +71,14 @@ import TestSupport
     ["bridge", "add", "brv", "--parent", "br0"],
     ["bridge", "add", "brv", "--parent", "br0", "--vlan", "5", "--datapath-type", "netdev"],
     ["bridge", "del", "br0"],
-    ["show"],
+    ["show", "br0"],
+    ["show", "--help"],
+    ["show", "--access", "5"],
+    ["show", "--db", "tcp:127.0.0.1:6640", "--private-key", "k.pem"],
+    ["port", "list"],
+    ["port", "list", "br0", "br1"],
+    ["bridge", "list", "br0"],
+    ["tunnel", "list", "--timeout", "-1"],
   ]
 
   static func parses(_ arguments: [String]) throws -> (quick: String, full: String) {

@@ -1,10 +1,28 @@
 import Foundation
+import OVSDB
 import Testing
 import TestSupport
 
 /// `ovsvirt show` prints what `ovs-vsctl show` prints: the database's uuid line, bridges, ports,
 /// interfaces with their errors, and ovs_version.
 @Suite(.blockingWork) struct ShowParityTests {
+  /// show and the lists read over a blocking connection with monitor_cond_since; a server without
+  /// it is read the ordinary way (ReplicaClient, which falls back to monitor_cond), same output.
+  @Test func aServerWithoutMonitorCondSinceIsReadTheOrdinaryWay() async throws {
+    let dir = try TemporaryDirectory.make("shw")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let server = try await ScriptedServer(socketPath: dir + "/db.sock", script: try BlockingReadFixtures.oldServer())
+    let show = try CLI.run(["show", "--db", "unix:" + server.path, "--timeout", "5"], in: dir)
+    #expect(show.status == 0, "\(show.stderr)")
+    #expect(show.stdout.contains("    Bridge br0\n"), "\(show.stdout)")
+    let list = try CLI.run(["bridge", "list", "--db", "unix:" + server.path, "--timeout", "5"], in: dir)
+    #expect(list.status == 0 && list.stdout == "br0\n", "\(list.stdout) \(list.stderr)")
+    let methods = server.received.compactMap { $0["method"]?.stringValue }
+    #expect(methods.filter { $0 == "monitor_cond_since" }.count >= 2, "\(methods)")
+    #expect(methods.contains("monitor_cond"), "\(methods)")
+    await server.close()
+  }
+
   @Test func sameTextAsOVSVsctlShow() async throws {
     let vsctl = try Integration.program("ovs-vsctl")
     let db = try await PrivateOVSDB.start(vswitchd: true)
