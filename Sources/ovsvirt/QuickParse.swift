@@ -22,7 +22,7 @@ enum QuickParse {
   static func command(_ arguments: [String]) -> (any QuickCommand)? {
     guard let first = arguments.first else { return nil }
     do throws(Declined) {
-      if first == "show" { return try ShowCommand.quick(arguments.dropFirst()) }
+      if first == "show" { return try ShowCommand.quick(arguments.dropFirst(), positionals: 0) }
       guard arguments.count >= 2 else { return nil }
       let rest = arguments.dropFirst(2)
       switch (first, arguments[1]) {
@@ -31,9 +31,9 @@ enum QuickParse {
       case ("port", "del"): return try PortCommand.Delete.quick(rest)
       case ("tunnel", "add"): return try TunnelCommand.Add.quick(rest)
       case ("bridge", "add"): return try BridgeCommand.Add.quick(rest)
-      case ("port", "list"): return try PortCommand.List.quick(rest)
-      case ("bridge", "list"): return try BridgeCommand.List.quick(rest)
-      case ("tunnel", "list"): return try TunnelCommand.List.quick(rest)
+      case ("port", "list"): return try PortCommand.List.quick(rest, positionals: 1) { $0.bridge = $1[0] }
+      case ("bridge", "list"): return try BridgeCommand.List.quick(rest, positionals: 0)
+      case ("tunnel", "list"): return try TunnelCommand.List.quick(rest, positionals: 0)
       default: return nil
       }
     } catch {
@@ -72,10 +72,10 @@ extension PortCommand.SetVLAN: QuickCommand {}
 extension PortCommand.Delete: QuickCommand {}
 extension TunnelCommand.Add: QuickCommand {}
 extension BridgeCommand.Add: QuickCommand {}
-extension PortCommand.List: QuickCommand {}
-extension BridgeCommand.List: QuickCommand {}
-extension TunnelCommand.List: QuickCommand {}
-extension ShowCommand: QuickCommand {}
+extension PortCommand.List: SwitchReadCommand {}
+extension BridgeCommand.List: SwitchReadCommand {}
+extension TunnelCommand.List: SwitchReadCommand {}
+extension ShowCommand: SwitchReadCommand {}
 
 /// A plain command line split into its options and positionals (see `QuickParse`). Names are
 /// kept in arrays, searched in order: a command has a dozen at most, and a `Set` or `Dictionary`
@@ -288,43 +288,21 @@ extension BridgeCommand.Add {
   }
 }
 
-extension ShowCommand {
-  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
-    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
-    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
-    var command = Self()
-    command.options = try SwitchOptions.quick(a)
-    return try quickValidated(command)
-  }
+/// A read command whose only options are `SwitchOptions` (show, the lists).
+protocol SwitchReadCommand: QuickCommand {
+  var options: SwitchOptions { get set }
 }
 
-extension PortCommand.List {
-  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
+extension SwitchReadCommand {
+  /// The command with exactly `count` positionals, which `assign` puts in place.
+  static func quick(
+    _ tokens: ArraySlice<String>, positionals count: Int, assign: (inout Self, [String]) -> Void = { _, _ in }
+  ) throws(QuickParse.Declined) -> Self {
     let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
-    let positionals = try a.positionals(1)
+    let positionals = try a.positionals(count)
     var command = Self()
     command.options = try SwitchOptions.quick(a)
-    command.bridge = positionals[0]
-    return try quickValidated(command)
-  }
-}
-
-extension BridgeCommand.List {
-  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
-    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
-    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
-    var command = Self()
-    command.options = try SwitchOptions.quick(a)
-    return try quickValidated(command)
-  }
-}
-
-extension TunnelCommand.List {
-  static func quick(_ tokens: ArraySlice<String>) throws(QuickParse.Declined) -> Self {
-    let a = try QuickArguments(tokens, options: SwitchOptions.quickOptions, flags: SwitchOptions.quickFlags)
-    guard a.positionals.isEmpty else { throw QuickParse.Declined() }
-    var command = Self()
-    command.options = try SwitchOptions.quick(a)
+    assign(&command, positionals)
     return try quickValidated(command)
   }
 }
