@@ -313,10 +313,7 @@ public actor Watcher {
     }
     if let spec {
       do {
-        let converger = SwitchConverger()
-        let (changes, _) = try await client.transaction { txn in try converger.plan(spec, prepared: state, in: &txn) }
-        corrections += changes.map { CorrectionKind(spec: $0) }
-        for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
+        corrections += try await healSpec(spec, state: state, client: client)
       } catch {
         problems.append(.spec)
         log("spec could not be applied", .error, ["spec": "\(spec.file)", "error": "\(error)"])

@@ -7,7 +7,8 @@ import TestSupport
 /// Three simulated hosts on one VXLAN cluster spec, with real packets: a full mesh (RSTP, roles
 /// pinned) carries every pair and does not loop a broadcast; a host leaving (the root, whose tunnel
 /// is the others' root port), the host joining again, mesh → star → mesh: after each `apply` the
-/// remaining pairs reach each other again, within a time measured and printed.
+/// remaining pairs reach each other again, within a time measured and printed; then mesh → star once
+/// more by `watch` reloading the spec (SIGHUP).
 extension DataPlaneTests {
   @Suite(.serialized) struct MeshDataPlaneTests {
     static func spec(_ hosts: [String], star: Bool = false, underlay: [String: String]) -> String {
@@ -161,6 +162,49 @@ extension DataPlaneTests {
       let back = await allPairsReach(["h1", "h2", "h3"])
       #expect(back != nil, "not every pair reaches in the mesh again")
       figures.append("star → mesh: \(back.map { "\($0)" } ?? "never")")
+
+      // Mesh → star again, by watch this time: each host's watch reloads the spec on SIGHUP (systemctl
+      // reload) and converges its switch, then reopens the tunnels once the mesh's RSTP is off, as
+      // apply does (without that, broadcasts stayed home after the reload).
+      var watchers: [String: pid_t] = [:]
+      defer { for pid in watchers.values { _ = CLI.stop(pid, signal: SIGKILL) } }
+      func watchLog(_ host: String) -> String {
+        (try? String(contentsOfFile: lab.directory + "/watch-\(host).log", encoding: .utf8)) ?? ""
+      }
+      for host in ["h1", "h2", "h3"] {
+        let db = try #require(lab.hosts[host]?.db)
+        watchers[host] = try CLI.start(
+          [
+            "watch", "--spec", file, "--host", host, "--db", db, "--connect", WatchPrometheusTests.noLibvirt,
+            "--metrics", "off",
+          ], log: lab.directory + "/watch-\(host).log")
+      }
+      // Running (SIGHUP is trapped before the watcher starts, see ReloadOnHangupService).
+      for host in ["h1", "h2", "h3"] {
+        #expect(
+          await eventually(timeout: .seconds(30)) { watchLog(host).contains("libvirt unreachable") },
+          "\(watchLog(host))")
+      }
+      try Self.spec(["h1", "h2", "h3"], star: true, underlay: underlay).write(
+        toFile: file, atomically: true, encoding: .utf8)
+      for pid in watchers.values { kill(pid, SIGHUP) }
+      let reloaded = ContinuousClock.now
+      for host in ["h1", "h2", "h3"] {
+        #expect(
+          await eventually(timeout: .seconds(30)) { watchLog(host).contains("reloaded \(file)") }, "\(watchLog(host))")
+      }
+      let byWatch = await allPairsReach(["h1", "h2", "h3"])
+      #expect(byWatch != nil, "not every pair reaches in the star watch made\n\(switches(["h1", "h2", "h3"]))")
+      for host in ["h1", "h2", "h3"] {
+        #expect(
+          await eventually(timeout: .seconds(20), every: .milliseconds(500)) { floodsThroughTunnels(host) },
+          "\(host)'s broadcasts stay home in the star watch made\n\(watchLog(host))\n\(switches(["h1", "h2", "h3"]))")
+      }
+      figures.append("mesh → star by watch's reload: \(ContinuousClock.now - reloaded)")
+      for (host, pid) in watchers {
+        #expect(CLI.stop(pid, signal: SIGTERM) == 0, "watch on \(host)\n\(watchLog(host))")
+      }
+      watchers = [:]
       print("3-host cluster, time until every pair reaches: " + figures.joined(separator: "; "))
 
       let stop = try CLI.run(["sandbox", "--dir", lab.directory, "--stop"], in: lab.directory)

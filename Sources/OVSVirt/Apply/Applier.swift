@@ -80,12 +80,8 @@ public struct Applier: Sendable {
     // A mesh tunnel gone from an RSTP bridge: the spanning tree needs a nudge once OVS applied it;
     // a mesh's RSTP turned off: its tunnels are reopened, or broadcasts stop crossing them.
     let (nudge, reopen) = SwitchConverger.meshFollowUps(plan.spec, state: plan.state)
-    if operations > 0, !nudge.isEmpty || !reopen.isEmpty {
-      let (followed, _) = try await client.transaction { txn in
-        let state = SwitchState(txn.snapshot)
-        return SwitchConverger.nudgeRSTP(nudge, state: state, in: &txn)
-          + SwitchConverger.reopenTunnels(reopen, state: state, in: &txn)
-      }
+    if operations > 0 {
+      let followed = try await SwitchConverger.followUp(nudge: nudge, reopen: reopen, on: client)
       changes += followed
       operations += followed.count
     }

@@ -94,6 +94,20 @@ public struct SwitchConverger: Sendable {
     return (desired.bridgesLosingMeshTunnels(state: state), desired.bridgesDroppingMeshRSTP(state: state))
   }
 
+  /// The follow-up transaction of `meshFollowUps`, once ovs-vswitchd has applied the plan: RSTP
+  /// nudged on `nudge`, tunnels reopened on `reopen`. Returns what it changed (nothing when both
+  /// are empty, and then nothing is sent).
+  public static func followUp(nudge: [String], reopen: [String], on client: ReplicaClient) async throws
+    -> [PlannedChange]
+  {
+    guard !nudge.isEmpty || !reopen.isEmpty else { return [] }
+    let (followed, _) = try await client.transaction { txn in
+      let state = SwitchState(txn.snapshot)
+      return nudgeRSTP(nudge, state: state, in: &txn) + reopenTunnels(reopen, state: state, in: &txn)
+    }
+    return followed
+  }
+
   /// See `SwitchPlanner.reopenTunnels`.
   public static func reopenTunnels(_ bridges: [String], state: SwitchState, in txn: inout TransactionBuilder)
     -> [PlannedChange]
