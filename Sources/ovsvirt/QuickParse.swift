@@ -3,9 +3,8 @@ import OVSDB
 
 /// The one-shot OVS commands admins run in loops (port add / set / del, tunnel add, bridge add) and
 /// the read commands (show, port / bridge / tunnel list), parsed without argument-parser when their
-/// command line is plain: only `--name value`,
-/// `--name=value` and flags the command declares, each once (repeatable options repeated), values
-/// that do not start with `-`, the positionals it takes. argument-parser's first parse in a process
+/// command line is plain: only `--name value`, `--name=value` and flags the command declares, each
+/// once (repeatable options repeated), values that do not start with `-`, the positionals it takes. argument-parser's first parse in a process
 /// instantiates its generic property wrappers from mangled names, whose requirement checks scan the
 /// binary's ~7,300 protocol conformance records dozens of times (21 M of a `port add`'s 39 M
 /// instructions, measured with callgrind); the command itself needs a few thousand. A `show` of a
