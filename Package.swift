@@ -52,6 +52,8 @@ let package = Package(
       providers: [.apt(["libvirt-dev"])]
     ),
     .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+    // glibc's <malloc.h> (mallopt), for a one-shot read's memory policy (ProcessLifetime).
+    .systemLibrary(name: "CMalloc"),
     // libxml2 and libyaml: their headers (libxml2-dev, libyaml-dev), and a loader that opens the
     // library on first use, as Libvirt does for libvirt. Linked, they were loaded and relocated at
     // every start (libxml2 with ICU, zlib and liblzma: ~1.1 M instructions before main), OVS-only
@@ -81,7 +83,7 @@ let package = Package(
     .executableTarget(
       name: "ovsvirt",
       dependencies: [
-        "OVSVirt", "OVSDB", "VSwitch", "Libvirt", "VirtXML",
+        "OVSVirt", "OVSDB", "VSwitch", "Libvirt", "VirtXML", "CMalloc",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

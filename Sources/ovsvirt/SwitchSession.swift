@@ -58,6 +58,7 @@ struct SwitchSession {
   /// error reply, e.g. no `monitor_cond_since`, or a closed connection), as `read` does, whose messages
   /// and method fallbacks then decide.
   nonisolated(nonsending) func readDirect(_ tables: [String: [String]?]) async throws -> SwitchState {
+    ProcessLifetime.keepFreedMemory()
     if let replica = try readBlocking(tables) { return Self.kept(replica) }
     return Self.kept(try await readByClient(tables))
   }
