@@ -16,27 +16,18 @@ extension BlockingConnection {
   ) throws -> Replica {
     var writer = JSONWriter()
     writer.write(.array([.string(database)]))
-    let schemaReply = try callRaw("get_schema", encodedParams: writer.bytes, timeout: timeout, deadline: deadline)
-    let schemaJSON: JSON
-    do {
-      schemaJSON = try schemaReply.parse()
-    } catch {
-      throw OVSDBError.protocolViolation("get_schema result is not JSON: \(error)")
-    }
-    let schema = try DatabaseSchema(json: schemaJSON)
+    let schema = try DatabaseSchema(
+      json: try call("get_schema", encodedParams: writer.bytes, timeout: timeout, deadline: deadline))
     let columns = try ReplicaClient.replicatedColumns(tables, of: database, in: schema)
     let replica = Replica(schema: schema, columns: columns, indexed: indexed)
-    // ReplicaClient's first choice, asking for a full dump (the all-zero transaction id).
+    // ReplicaClient's first choice, for a full dump.
     let method = MonitorMethod.monitorCondSince
-    writer = JSONWriter()
-    writer.write(
-      .array([
-        .string(database), "ovsvirt", method.requests(columns, schema: schema),
-        .string(ReplicaSessionStateMachine.fullDumpTransactionID),
-      ]))
-    let dump = try callRaw(method.rawValue, encodedParams: writer.bytes, timeout: timeout, deadline: deadline)
-    let (_, updates) = try TableUpdates.decodeTrailing(dump, leading: 2, version2: true, schema: schema)
-    replica.apply(updates)
+    let dump = try callRaw(
+      method.rawValue,
+      encodedParams: ReplicaClient.monitorParams(
+        method, database: database, columns: columns, schema: schema, since: nil),
+      timeout: timeout, deadline: deadline)
+    replica.apply(try ReplicaClient.monitorReply(dump, method: method, schema: schema).updates)
     return replica
   }
 }

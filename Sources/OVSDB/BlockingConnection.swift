@@ -19,6 +19,8 @@ public final class BlockingConnection {
   private var scanner = JSONFrameScanner(maxMessageBytes: RPCConnection.defaultMaxMessageBytes)
   /// Bytes received and not consumed yet; `scanned` of them already scanned without a message end.
   private var received: [UInt8] = []
+  /// What each `recv` fills, kept between reads: a 10,000-port dump is ~40 of them.
+  private var readBuffer = [UInt8](repeating: 0, count: 64 << 10)
   private var scanned = 0
   private var nextID: Int64 = 0
   private var closed = false
@@ -120,6 +122,18 @@ public final class BlockingConnection {
     }
   }
 
+  /// `callRaw`, its result parsed, as `RPCConnection.call` parses it.
+  public func call(
+    _ method: String, encodedParams: [UInt8], timeout: Duration, deadline: ContinuousClock.Instant
+  ) throws(OVSDBError) -> JSON {
+    let raw = try callRaw(method, encodedParams: encodedParams, timeout: timeout, deadline: deadline)
+    do {
+      return try raw.parse()
+    } catch {
+      throw .protocolViolation("\(method) result: \(error)")
+    }
+  }
+
   public func close() {
     guard !closed else { return }
     closed = true
@@ -174,10 +188,9 @@ public final class BlockingConnection {
       }
       scanned = received.count
       guard wait(for: Int16(POLLIN), until: deadline) else { return nil }
-      var chunk = [UInt8](repeating: 0, count: 64 << 10)
-      let count = chunk.withUnsafeMutableBytes { Glibc.recv(descriptor, $0.baseAddress, $0.count, 0) }
+      let count = readBuffer.withUnsafeMutableBytes { Glibc.recv(descriptor, $0.baseAddress, $0.count, 0) }
       if count > 0 {
-        received.append(contentsOf: chunk[0..<count])
+        received.append(contentsOf: readBuffer[0..<count])
       } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         continue
       } else if count == 0 && scanner.isInsideMessage {

@@ -261,26 +261,40 @@ extension ReplicaClient {
   private func requestMonitor(
     _ method: MonitorMethod, since: String?, on connection: OVSDBClient, into replica: Replica
   ) async throws -> MonitorReply {
-    var params: [JSON] = [
-      .string(options.database), monitorID, method.requests(replica.columns, schema: replica.schema),
-    ]
+    let raw = try await connection.rpc.callRaw(
+      method.rawValue,
+      encodedParams: Self.monitorParams(
+        method, database: options.database, columns: replica.columns, schema: replica.schema, since: since),
+      timeout: try bounded(options.callTimeout, for: method.rawValue))
+    return try Self.monitorReply(raw, method: method, schema: replica.schema)
+  }
+
+  /// The params of `method`'s request for `columns` (monitor_cond_since: from transaction `since`,
+  /// nil for a full dump), encoded.
+  static func monitorParams(
+    _ method: MonitorMethod, database: String, columns: [String: [String]?], schema: DatabaseSchema, since: String?
+  ) -> [UInt8] {
+    var params: [JSON] = [.string(database), monitorID, method.requests(columns, schema: schema)]
     if method == .monitorCondSince {
       // The all-zero id asks for a full dump (the server rejects null).
       params.append(.string(since ?? ReplicaSessionStateMachine.fullDumpTransactionID))
     }
     var writer = JSONWriter()
     writer.write(.array(params))
-    let raw = try await connection.rpc.callRaw(
-      method.rawValue, encodedParams: writer.bytes, timeout: try bounded(options.callTimeout, for: method.rawValue))
+    return writer.bytes
+  }
+
+  /// `method`'s reply, decoded against `schema` (not applied).
+  static func monitorReply(_ raw: RawJSON, method: MonitorMethod, schema: DatabaseSchema) throws -> MonitorReply {
     switch method {
     case .monitorCondSince:
-      let (head, updates) = try TableUpdates.decodeTrailing(raw, leading: 2, version2: true, schema: replica.schema)
+      let (head, updates) = try TableUpdates.decodeTrailing(raw, leading: 2, version2: true, schema: schema)
       guard case .bool(let found) = head[0] else {
         throw OVSDBError.protocolViolation("monitor_cond_since reply is not [found, last-txn-id, updates]")
       }
       return MonitorReply(found: found, lastTransactionID: head[1].stringValue, updates: updates)
     case .monitorCond, .monitor:
-      let updates = try TableUpdates(raw: raw, version2: method == .monitorCond, schema: replica.schema)
+      let updates = try TableUpdates(raw: raw, version2: method == .monitorCond, schema: schema)
       return MonitorReply(found: nil, lastTransactionID: nil, updates: updates)
     }
   }

@@ -43,7 +43,7 @@ public actor ReplicaClient {
   var tlsStorage: NIOSSLContext?
   public nonisolated let options: Options
   let tables: [String: [String]?]
-  let monitorID: JSON = "ovsvirt"
+  static let monitorID: JSON = "ovsvirt"
   /// Where the session is (connecting, monitoring, backing off, …); this actor carries out its actions.
   var session: ReplicaSessionStateMachine
   /// The monitored connection; nil until the first sync and while reconnecting.

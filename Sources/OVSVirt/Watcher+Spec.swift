@@ -15,14 +15,16 @@ extension Watcher {
   /// applied.
   func healSpec(_ spec: HostSpec, state: SwitchState, client: ReplicaClient) async throws -> [CorrectionKind] {
     let converger = SwitchConverger()
-    let (nudge, reopen) = SwitchConverger.meshFollowUps(spec, state: state)
-    let following = !nudge.isEmpty || !reopen.isEmpty
+    // A correction asks ovs-vswitchd to acknowledge it (next_cfg, as ovs-vsctl does), so that a
+    // follow-up can wait for it; a heal that changes nothing (most of them) works out no follow-up.
     let ((changes, sequence), _) = try await client.transaction { txn -> ([PlannedChange], Int64?) in
       let changes = try converger.plan(spec, prepared: state, in: &txn)
-      return (changes, following && !changes.isEmpty ? ConfigSequence.request(in: &txn) : nil)
+      return (changes, changes.isEmpty ? nil : ConfigSequence.request(in: &txn))
     }
     for change in changes { log("corrected: \(change)", .notice, ["spec": "\(spec.file)"]) }
-    guard following, !changes.isEmpty else { return changes.map(CorrectionKind.init(spec:)) }
+    guard !changes.isEmpty else { return [] }
+    let (nudge, reopen) = SwitchConverger.meshFollowUps(spec, state: state)
+    guard !nudge.isEmpty || !reopen.isEmpty else { return changes.map(CorrectionKind.init(spec:)) }
     if let sequence, let replica = await client.replica,
       await !replica.wait(until: .now + Self.followUpWait, for: { ConfigSequence.applied(sequence, in: $0) })
     {
