@@ -26,9 +26,7 @@ extension SwitchSession {
   ) async throws -> Int {
     guard let route, !options.dryRun else { return try await change(body) }
     let sent: Int?
-    if let endpoint = try? Endpoint(options.db),
-      let connection = BlockingConnection.connect(to: endpoint, by: options.deadline)
-    {
+    if let connection = blockingConnection() {
       defer { connection.close() }
       do {
         sent = try await send(route) { operations in

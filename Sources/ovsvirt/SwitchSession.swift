@@ -72,9 +72,7 @@ struct SwitchSession {
 
   /// `readDirect`'s blocking read; nil when the client must read instead.
   private func readBlocking(_ tables: [String: [String]?]) throws -> Replica? {
-    guard let endpoint = try? Endpoint(options.db),
-      let connection = BlockingConnection.connect(to: endpoint, by: options.deadline)
-    else { return nil }
+    guard let connection = blockingConnection() else { return nil }
     defer { connection.close() }
     do {
       return try connection.readReplica(
@@ -97,6 +95,14 @@ struct SwitchSession {
     await client.close()
     guard let replica else { throw fail("no replica", code: 2) }
     return replica
+  }
+
+  /// A connection without an event loop to `--db` when it is one unix or tcp socket that accepts
+  /// by --timeout; nil otherwise (the caller then goes the ordinary way, whose failure message is
+  /// the one to show).
+  func blockingConnection() -> BlockingConnection? {
+    guard let endpoint = try? Endpoint(options.db) else { return nil }
+    return BlockingConnection.connect(to: endpoint, by: options.deadline)
   }
 
   /// What is left of --timeout, for one step (at least a millisecond: an expired deadline then
