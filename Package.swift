@@ -34,9 +34,12 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
   ],
   targets: [
+    // The frame scanner's inner loop, 16 bytes at a time with SSE2 (see its header).
+    .target(name: "CJSONFrame"),
     .target(
       name: "OVSDB",
       dependencies: [
+        "CJSONFrame",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

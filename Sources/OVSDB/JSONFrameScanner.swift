@@ -1,3 +1,5 @@
+import CJSONFrame
+
 /// Finds where each JSON-RPC message ends in a stream of back-to-back JSON objects (RFC 7047 §4 puts
 /// no delimiter between them). It only tracks nesting and string state, so reads split at any byte,
 /// even inside an escape or a multi-byte character, resume where the previous scan stopped.
@@ -66,58 +68,28 @@ public struct JSONFrameScanner: Sendable {
         i += 1
         continue
       }
-      // Inside a message only quotes and brackets matter (and, in a string, backslashes): jump
-      // from one to the next eight bytes at a time. Every byte passed counts toward the limit.
+      // Inside a message only quotes and brackets matter (and, in a string, backslashes):
+      // CJSONFrame's loop, 16 bytes at a time. Every byte passed counts toward the limit.
       let limit = start + maxMessageBytes
-      if inString && escaped {
-        guard i < limit else { throw .messageTooLarge(limit: maxMessageBytes) }
-        escaped = false
-        i += 1
-        continue
-      }
-      let stop: Int
-      if inString {
-        stop = JSONStringScan.nextQuoteOrBackslash(in: buffer, from: i)
-      } else {
-        // Between strings the next quote or bracket is a byte or two away: a plain loop is
-        // cheaper there than loading words.
-        var j = i
-        while j < count {
-          let byte = buffer[j]
-          let folded = byte | 0x20
-          if byte == UInt8(ascii: "\"") || folded == UInt8(ascii: "{") || folded == UInt8(ascii: "}") { break }
-          j += 1
-        }
-        stop = j
-      }
-      guard Swift.min(stop, count - 1) < limit else { throw .messageTooLarge(limit: maxMessageBytes) }
-      guard stop < count else { break }
-      i = stop + 1
-      let byte = buffer[stop]
-      if inString {
-        if byte == UInt8(ascii: "\\") {
-          escaped = true
-        } else {
-          inString = false
-        }
-        continue
-      }
-      switch byte {
-      case UInt8(ascii: "\""):
-        inString = true
-      case UInt8(ascii: "{"), UInt8(ascii: "["):
-        guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
-        let isArray: UInt64 = byte == UInt8(ascii: "[") ? 1 : 0
-        openArrays = (openArrays & ~(1 << UInt64(depth))) | (isArray << UInt64(depth))
-        depth += 1
-      default:  // `}` or `]`
-        let wasArray = (openArrays >> UInt64(depth - 1)) & 1 == 1
-        guard wasArray == (byte == UInt8(ascii: "]")) else { throw .unbalanced(byte: byte) }
-        depth -= 1
-        if depth == 0 {
-          messageStart = nil
-          return start..<i
-        }
+      let end = Swift.min(count, limit)
+      guard let bytes = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { break }
+      var state = cjf_state(
+        depth: Int64(depth), open_arrays: openArrays, in_string: inString ? 1 : 0, escaped: escaped ? 1 : 0)
+      var stop = 0
+      let result = cjf_scan(&state, bytes, i, end, Int64(maxDepth), &stop)
+      depth = Int(state.depth)
+      openArrays = state.open_arrays
+      inString = state.in_string != 0
+      escaped = state.escaped != 0
+      i = stop
+      switch Int(result) {
+      case CJF_CLOSED:
+        messageStart = nil
+        return start..<i
+      case CJF_TOO_DEEP: throw .tooDeep(limit: maxDepth)
+      case CJF_UNBALANCED: throw .unbalanced(byte: buffer[stop])
+      default:  // CJF_NEED_MORE: the buffer ended, or the message reached its limit still open
+        guard end == count else { throw .messageTooLarge(limit: maxMessageBytes) }
       }
     }
     return nil

@@ -76,23 +76,4 @@ enum JSONStringScan {
     return i
   }
 
-  /// The first `"` or `\` at or after `from`, or `buffer.count` (the frame scanner's need: it only
-  /// tracks where strings end, the parser validates their content).
-  @inline(__always)
-  static func nextQuoteOrBackslash(in buffer: UnsafeRawBufferPointer, from: Int) -> Int {
-    var i = from
-    let count = buffer.count
-    while i &+ 8 <= count {
-      let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      let lanes = quoteOrBackslashLanes(word)
-      if lanes != 0 { return i &+ lanes.trailingZeroBitCount &>> 3 }
-      i &+= 8
-    }
-    while i < count {
-      let byte = buffer[i]
-      if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return i }
-      i &+= 1
-    }
-    return i
-  }
 }

@@ -73,6 +73,56 @@ import Testing
     }
   }
 
+  /// Messages long enough for the 16-byte blocks of the scanner's loop, with what its block masks
+  /// must get right: brackets and escaped quotes inside strings, runs of backslashes, strings and
+  /// escapes cut by block and chunk boundaries. Each is framed exactly where it was written to end.
+  @Test func framesGeneratedMessagesAtEveryBoundary() throws {
+    var random = SplitMix64(seed: 0x0f5d_b17e)
+    for round in 0..<200 {
+      let messages = (0..<3).map { _ in generatedObject(&random, depth: 0) }
+      let stream = messages.joined(separator: round % 2 == 0 ? "" : " \n")
+      let chunk = 1 + Int(random.next() % 64)
+      #expect(try frames(stream, chunk: chunk) == messages, "round \(round), chunk \(chunk)")
+    }
+  }
+
+  /// A wrong closing bracket anywhere outside strings is the error it is, in any block position.
+  @Test func findsAWrongBracketInAnyBlockPosition() {
+    for padding in 0..<40 {
+      let text = #"{"k":["# + String(repeating: #""x","#, count: padding) + #""}{]"}"#
+      #expect(throws: JSONFrameScanner.ScanError.unbalanced(byte: UInt8(ascii: "}"))) {
+        try frames(text, chunk: 7)
+      }
+    }
+  }
+
+  private func generatedObject(_ random: inout SplitMix64, depth: Int) -> String {
+    let members = (0..<(1 + Int(random.next() % 4))).map { _ in
+      generatedString(&random) + ":" + generatedValue(&random, depth: depth + 1)
+    }
+    return "{" + members.joined(separator: ",") + "}"
+  }
+
+  private func generatedValue(_ random: inout SplitMix64, depth: Int) -> String {
+    switch random.next() % (depth > 5 ? 3 : 5) {
+    case 0: return generatedString(&random)
+    case 1: return String(random.next() % 100_000)
+    case 2: return ["true", "null", "-1.5e3"][Int(random.next() % 3)]
+    case 3:
+      let items = (0..<Int(random.next() % 5)).map { _ in generatedValue(&random, depth: depth + 1) }
+      return "[" + items.joined(separator: ",") + "]"
+    default: return generatedObject(&random, depth: depth)
+    }
+  }
+
+  private func generatedString(_ random: inout SplitMix64) -> String {
+    let pieces = [
+      #"a"#, #"uuid"#, #"{"#, #"}"#, #"["#, #"]"#, #"\""#, #"\\"#, #"\\\""#, #"é"#, " ", #"0123456789abcdef"#,
+    ]
+    return "\"" + (0..<Int(random.next() % 12)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+      + "\""
+  }
+
   @Test func reportsAnUnfinishedMessage() throws {
     var scanner = JSONFrameScanner()
     let partial = Array(#"{"id":1,"result":"#.utf8)
@@ -81,5 +131,18 @@ import Testing
     }
     #expect(found == nil)
     #expect(scanner.isInsideMessage)
+  }
+}
+
+/// A small deterministic generator (SplitMix64), so a failing round can be replayed.
+struct SplitMix64 {
+  private var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }
