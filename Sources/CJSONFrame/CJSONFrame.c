@@ -4,7 +4,25 @@
 #include <emmintrin.h>
 #endif
 
-/* One byte, as the Swift scanner handles it. Returns -1 to go on, else a CJF_ result. */
+/* A bracket outside strings. Returns -1 to go on, else a CJF_ result. */
+static inline int bracket(cjf_state *s, uint8_t byte, int64_t max_depth) {
+  if (byte == '{' || byte == '[') {
+    if (s->depth >= max_depth) return CJF_TOO_DEEP;
+    if (byte == '[') {
+      s->open_arrays |= (uint64_t)1 << s->depth;
+    } else {
+      s->open_arrays &= ~((uint64_t)1 << s->depth);
+    }
+    s->depth += 1;
+    return -1;
+  }
+  int was_array = (int)((s->open_arrays >> (s->depth - 1)) & 1);
+  if (was_array != (byte == ']')) return CJF_UNBALANCED;
+  s->depth -= 1;
+  return s->depth == 0 ? CJF_CLOSED : -1;
+}
+
+/* One byte of any kind. Returns -1 to go on, else a CJF_ result. */
 static inline int step(cjf_state *s, uint8_t byte, int64_t max_depth) {
   if (s->in_string) {
     if (s->escaped) {
@@ -16,30 +34,12 @@ static inline int step(cjf_state *s, uint8_t byte, int64_t max_depth) {
     }
     return -1;
   }
-  switch (byte) {
-  case '"':
+  if (byte == '"') {
     s->in_string = 1;
     return -1;
-  case '{':
-  case '[':
-    if (s->depth >= max_depth) return CJF_TOO_DEEP;
-    if (byte == '[') {
-      s->open_arrays |= (uint64_t)1 << s->depth;
-    } else {
-      s->open_arrays &= ~((uint64_t)1 << s->depth);
-    }
-    s->depth += 1;
-    return -1;
-  case '}':
-  case ']': {
-    int was_array = (int)((s->open_arrays >> (s->depth - 1)) & 1);
-    if (was_array != (byte == ']')) return CJF_UNBALANCED;
-    s->depth -= 1;
-    return s->depth == 0 ? CJF_CLOSED : -1;
   }
-  default:
-    return -1;
-  }
+  if ((byte | 0x20) == '{' || (byte | 0x20) == '}') return bracket(s, byte, max_depth);
+  return -1;
 }
 
 /* Bit i of the result: whether any of bits 0...i of `quotes` is set an odd number of times. */
@@ -84,30 +84,11 @@ int cjf_scan(cjf_state *s, const uint8_t *buffer, size_t from, size_t end, int64
     while (structural != 0) {
       size_t j = i + (size_t)__builtin_ctz(structural);
       structural &= structural - 1;
-      uint8_t byte = buffer[j];
-      if (byte == '{' || byte == '[') {
-        if (s->depth >= max_depth) {
-          *stop = j;
-          return CJF_TOO_DEEP;
-        }
-        if (byte == '[') {
-          s->open_arrays |= (uint64_t)1 << s->depth;
-        } else {
-          s->open_arrays &= ~((uint64_t)1 << s->depth);
-        }
-        s->depth += 1;
-      } else {
-        int was_array = (int)((s->open_arrays >> (s->depth - 1)) & 1);
-        if (was_array != (byte == ']')) {
-          *stop = j;
-          return CJF_UNBALANCED;
-        }
-        s->depth -= 1;
-        if (s->depth == 0) {
-          s->in_string = 0; /* a closing bracket is outside any string */
-          *stop = j + 1;
-          return CJF_CLOSED;
-        }
+      int result = bracket(s, buffer[j], max_depth);
+      if (result >= 0) {
+        s->in_string = 0; /* the bracket is outside any string */
+        *stop = result == CJF_CLOSED ? j + 1 : j;
+        return result;
       }
     }
     s->in_string = (int32_t)((strings >> 15) & 1);

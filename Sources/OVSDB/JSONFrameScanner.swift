@@ -18,16 +18,13 @@ public struct JSONFrameScanner: Sendable {
   public let maxMessageBytes: Int
   public let maxDepth: Int
 
-  private var depth = 0
-  private var inString = false
-  private var escaped = false
+  /// Nesting, bracket kinds and string state: CJSONFrame's, which its loop updates in place.
+  private var state = cjf_state()
   private var messageStart: Int? = nil
-  /// Bracket kinds currently open, one bit per level (1 = array); enough for `maxDepth` ≤ 64.
-  private var openArrays: UInt64 = 0
 
   public init(maxMessageBytes: Int = 64 << 20, maxDepth: Int = 64) {
     self.maxMessageBytes = maxMessageBytes
-    self.maxDepth = min(maxDepth, 64)
+    self.maxDepth = min(maxDepth, 64)  // one bit per level in `state.open_arrays`
   }
 
   /// Scans `buffer[from...]`, where `from` is where the previous call stopped; the caller keeps
@@ -35,24 +32,11 @@ public struct JSONFrameScanner: Sendable {
   /// the first complete message, or nil when more bytes are needed. After a message is returned the
   /// caller consumes bytes up to its end and scans the rest from 0.
   public mutating func scan(_ buffer: UnsafeRawBufferPointer, from: Int) throws(ScanError) -> Range<Int>? {
-    // The state lives in locals while the loop runs (written back on every exit), so the compiler
-    // keeps it in registers: this pass runs over every byte received.
-    var depth = self.depth
-    var inString = self.inString
-    var escaped = self.escaped
-    var messageStart = self.messageStart
-    var openArrays = self.openArrays
-    defer {
-      self.depth = depth
-      self.inString = inString
-      self.escaped = escaped
-      self.messageStart = messageStart
-      self.openArrays = openArrays
-    }
+    guard let bytes = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
     var i = from
     let count = buffer.count
     while i < count {
-      guard depth > 0, let start = messageStart else {
+      guard state.depth > 0, let start = messageStart else {
         // Between messages: whitespace, or the `{` opening the next one.
         let byte = buffer[i]
         switch byte {
@@ -60,8 +44,7 @@ public struct JSONFrameScanner: Sendable {
         case UInt8(ascii: "{"):
           guard maxDepth > 0 else { throw .tooDeep(limit: maxDepth) }
           messageStart = i
-          openArrays = 0
-          depth = 1
+          state = cjf_state(depth: 1, open_arrays: 0, in_string: 0, escaped: 0)
         case UInt8(ascii: "}"), UInt8(ascii: "]"): throw .unbalanced(byte: byte)
         default: throw .notAnObject(byte: byte)
         }
@@ -70,17 +53,9 @@ public struct JSONFrameScanner: Sendable {
       }
       // Inside a message only quotes and brackets matter (and, in a string, backslashes):
       // CJSONFrame's loop, 16 bytes at a time. Every byte passed counts toward the limit.
-      let limit = start + maxMessageBytes
-      let end = Swift.min(count, limit)
-      guard let bytes = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { break }
-      var state = cjf_state(
-        depth: Int64(depth), open_arrays: openArrays, in_string: inString ? 1 : 0, escaped: escaped ? 1 : 0)
+      let end = Swift.min(count, start + maxMessageBytes)
       var stop = 0
       let result = cjf_scan(&state, bytes, i, end, Int64(maxDepth), &stop)
-      depth = Int(state.depth)
-      openArrays = state.open_arrays
-      inString = state.in_string != 0
-      escaped = state.escaped != 0
       i = stop
       switch Int(result) {
       case CJF_CLOSED:
@@ -96,7 +71,7 @@ public struct JSONFrameScanner: Sendable {
   }
 
   /// Whether bytes of an unfinished message are pending (used to report truncation at EOF).
-  public var isInsideMessage: Bool { depth > 0 }
+  public var isInsideMessage: Bool { state.depth > 0 }
 
   public mutating func reset() {
     self = JSONFrameScanner(maxMessageBytes: maxMessageBytes, maxDepth: maxDepth)
